@@ -1,0 +1,234 @@
+"""Project settings: ``tuneloop.toml`` plus ``TUNELOOP_*`` environment variables.
+
+Why pydantic-settings: it gives typed settings, precedence (environment over file over defaults)
+and nested environment keys (``TUNELOOP_SERVER__PORT``) without hand-written parsing. We parse the
+TOML ourselves with :mod:`tomllib` first so a syntax error reports its line and column, and we turn
+pydantic's validation errors into one :class:`~tuneloop.errors.ConfigError` that names the key, the
+file and the environment variable to fix.
+
+Where a project lives: ``--project DIR`` / ``TUNELOOP_PROJECT``, else the nearest ``tuneloop.toml``
+at or above the current directory. Without a project file tuneloop still works (``tuneloop chat``
+right after install): state then goes under ``TUNELOOP_HOME`` (default ``~/.tuneloop``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tuneloop.atomicfile import atomic_write_text
+from tuneloop.errors import ConfigError
+
+__all__ = [
+    "PROJECT_FILE",
+    "OpenAISettings",
+    "ServerSettings",
+    "Settings",
+    "find_project_dir",
+    "load_settings",
+    "write_project_file",
+]
+
+PROJECT_FILE = "tuneloop.toml"
+ENV_PREFIX = "TUNELOOP_"
+
+_file_data: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("_file_data")
+
+
+class ServerSettings(BaseModel):
+    """How ``tuneloop serve`` listens."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Interface to bind; 0.0.0.0 exposes it to the network.")
+    port: int = Field(8000, ge=1, le=65535, description="TCP port.")
+    workers: int = Field(1, ge=1, description="uvicorn worker processes (use PostgreSQL for >1).")
+
+
+class OpenAISettings(BaseModel):
+    """Defaults for the ``openai`` backend (OpenAI itself, vLLM, llama.cpp, Ollama, tuneloop)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = Field(
+        None, description="API base URL, e.g. http://127.0.0.1:8000/v1; None means OpenAI."
+    )
+    api_key_env: str = Field(
+        "OPENAI_API_KEY", description="Name of the environment variable that holds the API key."
+    )
+    timeout: float = Field(120.0, gt=0, description="Seconds before one request times out.")
+    max_retries: int = Field(3, ge=0, description="Retries with exponential backoff on 429/5xx.")
+
+
+class Settings(BaseSettings):
+    """Everything a tuneloop command needs to know about the project it runs in."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    name: str = Field("tuneloop", min_length=1, description="Project name.")
+    default_model: str = Field(
+        "smollm2-135m", min_length=1, description="Model used when a command names none."
+    )
+    database_url: str = Field(
+        "sqlite:///.tuneloop/tuneloop.db",
+        description="SQLAlchemy URL; relative SQLite paths are relative to the project folder. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/db",
+    )
+    artifact_dir: Path = Field(
+        Path(".tuneloop/artifacts"),
+        description="Folder for content-addressed artifacts (relative to the project folder).",
+    )
+    server: ServerSettings = Field(default_factory=ServerSettings)  # type: ignore[arg-type]
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)  # type: ignore[arg-type]
+
+    # Not a setting: where the project file was found (or TUNELOOP_HOME without one).
+    project_dir: Path = Field(Path("."), exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _ProjectFileSource(settings_cls))
+
+    @property
+    def resolved_database_url(self) -> str:
+        """``database_url`` with a relative SQLite path made absolute against the project."""
+        prefix = "sqlite:///"
+        url = self.database_url
+        if url.startswith(prefix) and not url.startswith(prefix + "/"):
+            rel = url[len(prefix) :]
+            if rel and rel != ":memory:":
+                return prefix + str((self.project_dir / rel).resolve())
+        return url
+
+    @property
+    def resolved_artifact_dir(self) -> Path:
+        return self.artifact_dir if self.artifact_dir.is_absolute() else self.project_dir / self.artifact_dir
+
+    @property
+    def project_file(self) -> Path:
+        return self.project_dir / PROJECT_FILE
+
+
+class _ProjectFileSource(PydanticBaseSettingsSource):
+    """Feeds the already-parsed project file to pydantic-settings, below the environment."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return _file_data.get({}).get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_file_data.get({}))
+
+
+def tuneloop_home() -> Path:
+    return Path(os.environ.get("TUNELOOP_HOME", Path.home() / ".tuneloop")).expanduser()
+
+
+def find_project_dir(start: Path | None = None) -> Path | None:
+    """The folder holding ``tuneloop.toml``: ``TUNELOOP_PROJECT``, else search upward."""
+    env = os.environ.get("TUNELOOP_PROJECT")
+    if env:
+        return Path(env).expanduser().resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_FILE).is_file():
+            return folder
+    return None
+
+
+def _read_project_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"No project file at {path}.",
+            hint="Run `tuneloop init` there, or point --project / TUNELOOP_PROJECT at a project.",
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text.", hint="Save it as UTF-8.") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path}: invalid TOML — {exc}.",
+            hint="Fix the syntax at that line and column (strings need quotes, tables [brackets]).",
+        ) from exc
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    return ENV_PREFIX + "__".join(str(p).upper() for p in loc)
+
+
+def load_settings(project: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load settings for ``project`` (a folder or a ``tuneloop.toml``), or the discovered one.
+
+    Raises :class:`ConfigError` naming the key, the file and the environment variable when a value
+    is wrong or unknown.
+    """
+    if project is not None:
+        project_path = Path(project).expanduser().resolve()
+        if project_path.name == PROJECT_FILE:
+            project_path = project_path.parent
+        if not (project_path / PROJECT_FILE).is_file():
+            raise ConfigError(
+                f"No {PROJECT_FILE} in {project_path}.",
+                hint=f"Run `tuneloop init {project_path}` first, or pass the right --project.",
+            )
+        project_dir: Path | None = project_path
+    else:
+        project_dir = find_project_dir()
+    data = _read_project_file(project_dir / PROJECT_FILE) if project_dir else {}
+    source = str(project_dir / PROJECT_FILE) if project_dir else "the environment"
+    token = _file_data.set(data)
+    try:
+        settings = Settings(project_dir=project_dir or tuneloop_home(), **overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "extra_forbidden":
+                known = ", ".join(sorted(k for k in Settings.model_fields if k != "project_dir"))
+                problems.append(f"unknown key '{key}' (known top-level keys: {known})")
+            else:
+                problems.append(
+                    f"key '{key}': {err['msg']} (got {err.get('input')!r}; "
+                    f"set it in {source} or {_env_name(err['loc'])})"
+                )
+        raise ConfigError(
+            f"Invalid tuneloop settings from {source}: " + "; ".join(problems) + ".",
+            hint="Correct or remove those keys; `docs/config.md` lists every key.",
+        ) from exc
+    finally:
+        _file_data.reset(token)
+    return settings
+
+
+def write_project_file(folder: Path, *, name: str, default_model: str) -> Path:
+    """Write a fresh ``tuneloop.toml`` with every core key spelled out, atomically."""
+    doc = {
+        "name": name,
+        "default_model": default_model,
+        "database_url": "sqlite:///.tuneloop/tuneloop.db",
+        "artifact_dir": ".tuneloop/artifacts",
+        "server": {"host": "127.0.0.1", "port": 8000},
+    }
+    header = (
+        "# tuneloop project file. Every key can be overridden by an environment variable:\n"
+        "# TUNELOOP_<KEY>, nested keys with '__' (TUNELOOP_SERVER__PORT). See docs/config.md.\n"
+    )
+    return atomic_write_text(folder / PROJECT_FILE, header + tomli_w.dumps(doc))
