@@ -1,0 +1,113 @@
+"""``tuneloop chat``: talk to any model — one-shot with ``-m`` or an interactive REPL."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tuneloop.cli.context import catalog, err, out, print_json, settings
+from tuneloop.cli.options import JsonOption, ModelOption
+
+if TYPE_CHECKING:
+    from tuneloop.models.base import ChatModel
+    from tuneloop.models.types import Completion, Message, SamplingParams
+
+REPL_HELP = "Type a message. /reset clears the conversation, /exit (or Ctrl-D) quits."
+
+
+def chat(
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="Send one message, print the answer, exit.")
+    ] = None,
+    model: ModelOption = None,
+    system: Annotated[str | None, typer.Option(help="System instruction for the conversation.")] = None,
+    temperature: Annotated[float, typer.Option(min=0, max=2, help="0 = greedy.")] = 0.7,
+    top_p: Annotated[float, typer.Option(min=0.0, max=1.0, help="Nucleus sampling mass.")] = 1.0,
+    max_tokens: Annotated[int, typer.Option(min=1, help="Most tokens to generate.")] = 256,
+    seed: Annotated[int | None, typer.Option(help="Random seed for reproducible sampling.")] = None,
+    stop: Annotated[
+        list[str] | None, typer.Option(help="Stop sequence (repeatable, at most 4).")
+    ] = None,
+    no_stream: Annotated[bool, typer.Option("--no-stream", help="Print the answer at the end.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Chat with a model: streams the answer as it is generated."""
+    from tuneloop.models.types import Message, SamplingParams
+
+    params = SamplingParams(
+        temperature=temperature, top_p=top_p, max_tokens=max_tokens, stop=tuple(stop or ()), seed=seed
+    )
+    name = model or settings().default_model
+    with err.status(f"Loading {name}…"):
+        chat_model = catalog().get(name)
+        # Touch the weights now so loading time is not mistaken for a slow first answer.
+        chat_model.count_tokens([Message("user", "")])
+    history: list[Message] = [Message("system", system)] if system else []
+    if message is not None:
+        history.append(Message("user", message))
+        result = _answer(chat_model, history, params, stream=not (no_stream or as_json))
+        if as_json:
+            print_json(_as_dict(result))
+        return
+    err.print(f"[dim]{name} — {REPL_HELP}[/]")
+    while True:
+        try:
+            line = input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            err.print()
+            return
+        text = line.strip()
+        if not text:
+            continue
+        if text in {"/exit", "/quit"}:
+            return
+        if text == "/reset":
+            history = history[:1] if system else []
+            err.print("[dim]Conversation cleared.[/]")
+            continue
+        history.append(Message("user", text))
+        result = _answer(chat_model, history, params, stream=not no_stream, label=True)
+        if as_json:
+            print_json(_as_dict(result))
+        history.append(Message("assistant", result.text))
+
+
+def _answer(
+    model: ChatModel,
+    history: list[Message],
+    params: SamplingParams,
+    *,
+    stream: bool,
+    label: bool = False,
+) -> Completion:
+    from tuneloop.models.base import collect
+
+    if not stream:
+        result = model.generate(history, params)
+        out.print(("assistant> " if label else "") + result.text, markup=False)
+        return result
+
+    def echo():  # type: ignore[no-untyped-def]
+        if label:
+            out.print("assistant> ", end="")
+        for chunk in model.stream(history, params):
+            out.print(chunk.text, end="", markup=False)
+            out.file.flush()
+            yield chunk
+        out.print()
+
+    return collect(model.name, echo())
+
+
+def _as_dict(result: Completion) -> dict[str, object]:
+    return {
+        "model": result.model,
+        "content": result.text,
+        "finish_reason": result.finish_reason,
+        "usage": {
+            "prompt_tokens": result.usage.prompt_tokens,
+            "completion_tokens": result.usage.completion_tokens,
+            "total_tokens": result.usage.total_tokens,
+        },
+    }

@@ -1,0 +1,92 @@
+"""The root ``tuneloop`` command: global options, command groups, and error reporting.
+
+Errors: a :class:`~tuneloop.errors.TuneloopError` becomes one paragraph (what is wrong, then what
+to do) on stderr and the error's exit code; ``--debug`` (or ``TUNELOOP_DEBUG=1``) shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tuneloop import __version__
+from tuneloop.cli import chat, db, keys, models, project, serve
+from tuneloop.cli.context import err, globals_, reset
+
+app = typer.Typer(
+    name="tuneloop",
+    help="Make a chat model good at one domain, then keep it good in production.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tuneloop {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    project_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--project",
+            envvar="TUNELOOP_PROJECT",
+            help="Project folder (holding tuneloop.toml); default: search upward from here.",
+        ),
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", envvar="TUNELOOP_DEBUG", help="Show tracebacks on errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """tuneloop: prompts, data, fine-tuning, evaluation and serving in one loop."""
+    reset()
+    globals_.project = project_dir
+    globals_.debug = debug
+
+
+app.command()(project.init)
+app.command()(chat.chat)
+app.command()(serve.serve)
+app.add_typer(models.app, name="models")
+app.add_typer(keys.app, name="keys")
+app.add_typer(db.app, name="db")
+
+
+def report(exc: BaseException) -> int:
+    """Print a TuneloopError for a person; return the exit code."""
+    from tuneloop.errors import TuneloopError
+
+    assert isinstance(exc, TuneloopError)
+    err.print(f"[bold red]Error:[/] {exc.message}", markup=True, highlight=False)
+    if exc.hint:
+        err.print(f"[bold]Fix:[/] {exc.hint}", highlight=False)
+    err.print("[dim](run with --debug for the traceback)[/]")
+    return exc.exit_code
+
+
+def run() -> None:
+    """Console-script entry point."""
+    from tuneloop.errors import TuneloopError
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # transformers' GGUF loader draws tqdm bars; the CLI shows its own rich status instead.
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    try:
+        app()
+    except TuneloopError as exc:
+        if globals_.debug:
+            raise
+        sys.exit(report(exc))

@@ -1,0 +1,37 @@
+"""Plugin hooks: how backends (and, later, trainers, metrics, post-processors, PII recognizers)
+get into tuneloop.
+
+Why pluggy and entry points (as in simonw/llm): a third-party package adds a backend by declaring an
+entry point in group ``tuneloop`` and implementing a hook — no change to tuneloop. The built-ins in
+:mod:`tuneloop.default_plugins` use the very same hooks, so the seam is exercised every day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from tuneloop.models.catalog import BackendFactory, ModelSpec
+
+__all__ = ["hookimpl", "hookspec"]
+
+hookspec = pluggy.HookspecMarker("tuneloop")
+hookimpl = pluggy.HookimplMarker("tuneloop")
+
+
+@hookspec
+def register_backends(register: Callable[[str, BackendFactory], None]) -> None:
+    """Call ``register(name, factory)`` for each chat backend this plugin provides.
+
+    ``factory(spec, settings)`` returns a :class:`tuneloop.models.base.ChatModel`.
+    """
+
+
+@hookspec
+def register_models(register: Callable[[ModelSpec], None]) -> None:
+    """Call ``register(spec)`` for each model this plugin knows by name (built-in aliases)."""
+
+

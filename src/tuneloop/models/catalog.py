@@ -1,0 +1,121 @@
+"""Which models exist, and turning a model name into a ready :class:`ChatModel`.
+
+A name resolves, in order, to: a model registered in the project's store (``tuneloop models add``,
+later also fine-tunes), a built-in alias from a plugin (``smollm2-135m``), or an ad-hoc
+``BACKEND:TARGET`` spec (``local:/path/to/hf-folder``, ``openai:gpt-4o-mini``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from tuneloop.errors import ModelNotFound, RegistryError
+from tuneloop.models.base import ChatModel
+from tuneloop.plugins import plugin_manager
+
+if TYPE_CHECKING:
+    from tuneloop.config import Settings
+    from tuneloop.store import Store
+
+__all__ = ["BackendFactory", "Catalog", "ModelSpec", "backends", "builtin_models"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A named model: which backend serves it and with what configuration."""
+
+    name: str
+    backend: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+    source: Literal["builtin", "registered", "ad-hoc"] = "builtin"
+
+
+BackendFactory = Callable[[ModelSpec, "Settings"], ChatModel]
+
+
+def backends() -> dict[str, BackendFactory]:
+    """Backends registered by plugins, by name."""
+    found: dict[str, BackendFactory] = {}
+
+    def register(name: str, factory: BackendFactory) -> None:
+        found[name] = factory
+
+    plugin_manager().hook.register_backends(register=register)
+    return found
+
+
+def builtin_models() -> dict[str, ModelSpec]:
+    """Models plugins know by name, without any project."""
+    found: dict[str, ModelSpec] = {}
+
+    def register(spec: ModelSpec) -> None:
+        found[spec.name] = spec
+
+    plugin_manager().hook.register_models(register=register)
+    return found
+
+
+class Catalog:
+    """Model names for one project: built-ins plus the store's registrations.
+
+    ``get`` caches the ChatModel per name, so one process loads a local model's weights once
+    (the local backend additionally caches weights per file across names).
+    """
+
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self._models: dict[str, ChatModel] = {}
+        self._lock = threading.Lock()
+
+    def specs(self) -> list[ModelSpec]:
+        specs = dict(builtin_models())
+        if self.store is not None:
+            for reg in self.store.registrations.list():
+                specs[reg.name] = ModelSpec(
+                    name=reg.name,
+                    backend=reg.backend,
+                    config=dict(reg.config),
+                    description=reg.description,
+                    source="registered",
+                )
+        return sorted(specs.values(), key=lambda s: s.name)
+
+    def spec(self, name: str) -> ModelSpec:
+        if self.store is not None:
+            reg = self.store.registrations.get(name)
+            if reg is not None:
+                return ModelSpec(reg.name, reg.backend, dict(reg.config), reg.description, "registered")
+        builtin = builtin_models().get(name)
+        if builtin is not None:
+            return builtin
+        backend, sep, target = name.partition(":")
+        if sep and target and backend in backends():
+            return ModelSpec(name, backend, {"target": target}, source="ad-hoc")
+        known = ", ".join(s.name for s in self.specs()) or "none"
+        raise ModelNotFound(
+            f"The model `{name}` does not exist or you do not have access to it.",
+            hint=f"Known models: {known}. Register one with `tuneloop models add`, or use "
+            "BACKEND:TARGET such as local:/path/to/model or openai:gpt-4o-mini.",
+            param="model",
+        )
+
+    def get(self, name: str) -> ChatModel:
+        with self._lock:
+            cached = self._models.get(name)
+            if cached is not None:
+                return cached
+        spec = self.spec(name)
+        factory = backends().get(spec.backend)
+        if factory is None:
+            raise RegistryError(
+                f"Model {name!r} uses backend {spec.backend!r}, which is not installed.",
+                hint=f"Installed backends: {', '.join(sorted(backends()))}.",
+            )
+        model = factory(spec, self.settings)
+        with self._lock:
+            return self._models.setdefault(name, model)

@@ -1,0 +1,29 @@
+"""The process-wide plugin manager: default plugins plus those installed via entry points."""
+
+from __future__ import annotations
+
+import functools
+
+import pluggy
+
+from tuneloop import hookspecs
+
+__all__ = ["plugin_manager"]
+
+DEFAULT_PLUGINS = (
+    "tuneloop.default_plugins.local_backend",
+    "tuneloop.default_plugins.openai_backend",
+    "tuneloop.default_plugins.testing_backends",
+)
+
+
+@functools.cache
+def plugin_manager() -> pluggy.PluginManager:
+    import importlib
+
+    pm = pluggy.PluginManager("tuneloop")
+    pm.add_hookspecs(hookspecs)
+    for name in DEFAULT_PLUGINS:
+        pm.register(importlib.import_module(name), name=name)
+    pm.load_setuptools_entrypoints("tuneloop")
+    return pm

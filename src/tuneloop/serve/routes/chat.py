@@ -1,0 +1,165 @@
+"""``POST /v1/chat/completions`` — non-streaming and SSE streaming in OpenAI's chunk format."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+from tuneloop.errors import InvalidRequest, TuneloopError
+from tuneloop.models.base import ChatModel
+from tuneloop.models.types import Chunk, Message, SamplingParams
+from tuneloop.serve.auth import require_api_key
+from tuneloop.serve.schemas import (
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    ChunkChoice,
+    Choice,
+    Delta,
+    ErrorResponse,
+    Usage,
+)
+
+router = APIRouter(tags=["chat"])
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorResponse, "description": "Invalid request"},
+    401: {"model": ErrorResponse, "description": "Missing or wrong API key"},
+    404: {"model": ErrorResponse, "description": "Unknown model"},
+}
+SSE_DOC = {
+    "text/event-stream": {
+        "schema": {"$ref": "#/components/schemas/ChatCompletionChunk"},
+        "description": "With stream=true: `data: <ChatCompletionChunk JSON>` events, then "
+        "`data: [DONE]`.",
+    }
+}
+
+
+def _params(req: ChatCompletionRequest) -> SamplingParams:
+    if req.logprobs:
+        raise InvalidRequest("logprobs are not supported by tuneloop models.", param="logprobs")
+    stop = (req.stop,) if isinstance(req.stop, str) else tuple(req.stop or ())
+    return SamplingParams(
+        temperature=1.0 if req.temperature is None else req.temperature,
+        top_p=1.0 if req.top_p is None else req.top_p,
+        max_tokens=req.max_completion_tokens or req.max_tokens,
+        stop=stop,
+        seed=req.seed,
+    )
+
+
+def _messages(req: ChatCompletionRequest) -> list[Message]:
+    return [Message(role=m.role, content=m.text()) for m in req.messages]
+
+
+@router.post(
+    "/v1/chat/completions",
+    response_model=ChatCompletion,
+    responses={**ERRORS, 200: {"content": SSE_DOC}},
+    dependencies=[Depends(require_api_key)],
+    summary="Create a chat completion",
+)
+async def create_chat_completion(
+    body: ChatCompletionRequest, request: Request
+) -> ChatCompletion | StreamingResponse:
+    state = request.app.state.tuneloop
+    params = _params(body)
+    messages = _messages(body)
+    model: ChatModel = await run_in_threadpool(state.catalog.get, body.model)
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    if not body.stream:
+        result = await run_in_threadpool(model.generate, messages, params)
+        return ChatCompletion(
+            id=completion_id,
+            created=created,
+            model=body.model,
+            choices=[
+                Choice(
+                    index=0,
+                    message=AssistantMessage(content=result.text),
+                    finish_reason=result.finish_reason,
+                )
+            ],
+            usage=Usage(
+                prompt_tokens=result.usage.prompt_tokens,
+                completion_tokens=result.usage.completion_tokens,
+                total_tokens=result.usage.total_tokens,
+            ),
+        )
+    chunks = model.stream(messages, params)
+    # Pull the first chunk before answering, so errors (context too long, model not loadable)
+    # become a proper HTTP error instead of a broken stream.
+    first = await run_in_threadpool(next, chunks, None)
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+    events = _sse(chunks, first, completion_id, created, body.model, include_usage)
+    return StreamingResponse(events, media_type="text/event-stream")
+
+
+def _event(payload: ChatCompletionChunk | dict[str, object]) -> str:
+    if isinstance(payload, ChatCompletionChunk):
+        data = payload.model_dump_json(exclude_none=False)
+    else:
+        data = json.dumps(payload, ensure_ascii=False)
+    return f"data: {data}\n\n"
+
+
+async def _sse(
+    chunks: Iterator[Chunk],
+    first: Chunk | None,
+    completion_id: str,
+    created: int,
+    model: str,
+    include_usage: bool,
+) -> AsyncIterator[str]:
+    def chunk(delta: Delta, finish: str | None = None) -> ChatCompletionChunk:
+        return ChatCompletionChunk(
+            id=completion_id,
+            created=created,
+            model=model,
+            choices=[ChunkChoice(index=0, delta=delta, finish_reason=finish)],  # type: ignore[arg-type]
+        )
+
+    yield _event(chunk(Delta(role="assistant", content="")))
+    usage = None
+    try:
+
+        async def all_chunks() -> AsyncIterator[Chunk]:
+            if first is not None:
+                yield first
+            async for item in iterate_in_threadpool(chunks):
+                yield item
+
+        async for piece in all_chunks():
+            if piece.text:
+                yield _event(chunk(Delta(content=piece.text)))
+            if piece.finish_reason is not None:
+                yield _event(chunk(Delta(), piece.finish_reason))
+            if piece.usage is not None:
+                usage = piece.usage
+    except TuneloopError as exc:
+        yield _event(exc.to_openai())
+        yield "data: [DONE]\n\n"
+        return
+    if include_usage and usage is not None:
+        final = ChatCompletionChunk(
+            id=completion_id,
+            created=created,
+            model=model,
+            choices=[],
+            usage=Usage(
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                total_tokens=usage.total_tokens,
+            ),
+        )
+        yield _event(final)
+    yield "data: [DONE]\n\n"

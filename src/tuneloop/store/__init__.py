@@ -1,0 +1,106 @@
+"""tuneloop's storage layer: one database (SQLite or PostgreSQL) plus a content-addressed folder.
+
+Why one facade: the CLI and the server open the store the same way —
+``Store.from_settings(settings)`` — and get every table's API from it, already migrated to the
+schema this version of tuneloop expects. Records handed out are frozen dataclasses, not ORM objects,
+so they are safe to keep after the transaction, to pass between threads and to serialise.
+
+::
+
+    with Store.from_settings(settings) as store:
+        record, key = store.keys.create("ci")
+        store.registrations.register("support-bot", "transformers", {"path": "..."})
+        artifact = store.artifacts.put_bytes(b"...", media_type="application/jsonl")
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from tuneloop.store.artifacts import ArtifactRecord, ArtifactStore
+from tuneloop.store.engine import connect, make_engine, masked_url, session_scope
+from tuneloop.store.keys import ApiKeyRecord, ApiKeys
+from tuneloop.store.migrate import current_revision, downgrade, head_revision, upgrade
+from tuneloop.store.projects import ProjectRecord, Projects
+from tuneloop.store.registrations import ModelRegistration, Registrations
+
+if TYPE_CHECKING:
+    from tuneloop.config import Settings
+
+__all__ = [
+    "ApiKeyRecord",
+    "ApiKeys",
+    "ArtifactRecord",
+    "ArtifactStore",
+    "ModelRegistration",
+    "ProjectRecord",
+    "Projects",
+    "Registrations",
+    "Store",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "make_engine",
+    "session_scope",
+    "upgrade",
+]
+
+
+class Store:
+    """The database at ``url`` plus the artifact folder ``artifact_dir``.
+
+    With ``migrate=True`` (the default) opening upgrades the schema to the newest revision, so a
+    fresh URL just works; pass ``migrate=False`` where a separate step owns migrations. Raises
+    :class:`~tuneloop.errors.StoreError` if the database cannot be reached and
+    :class:`~tuneloop.errors.MigrationError` if it cannot be migrated.
+    """
+
+    def __init__(self, url: str, artifact_dir: str | Path, *, migrate: bool = True) -> None:
+        self.url = url
+        self.artifact_dir = Path(artifact_dir)
+        self.engine = make_engine(url)
+        try:
+            if migrate:
+                upgrade(self.engine)
+            else:
+                with connect(self.engine):
+                    pass
+        except BaseException:
+            self.engine.dispose()
+            raise
+        self.keys = ApiKeys(self.engine)
+        self.registrations = Registrations(self.engine)
+        self.artifacts = ArtifactStore(self.engine, self.artifact_dir)
+        self.projects = Projects(self.engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, migrate: bool = True) -> Store:
+        """The store a project's settings point at (``database_url``, ``artifact_dir``)."""
+        return cls(settings.resolved_database_url, settings.resolved_artifact_dir, migrate=migrate)
+
+    def session(self) -> AbstractContextManager[Session]:
+        """An ORM session in one transaction: committed on success, rolled back on error."""
+        return session_scope(self.engine)
+
+    def close(self) -> None:
+        """Close every pooled connection; the store is unusable afterwards."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({masked_url(self.url)!r}, {str(self.artifact_dir)!r})"

@@ -1,0 +1,135 @@
+"""API keys for ``tuneloop serve``: create, verify, list, revoke.
+
+Only ``sha256(key)`` (hex) and a short display prefix are stored, never the key itself, so a leaked
+database or backup does not leak working keys. Why sha256 and not bcrypt/argon2: those slow hashes
+exist to protect low-entropy *passwords* against guessing. Our keys are 40 characters from
+:mod:`secrets` (240 bits), which no amount of guessing reaches, so a fast hash loses nothing — and
+because it is deterministic (no per-row salt) the server can find a key by an indexed lookup on its
+hash on every request instead of checking each row with a deliberately slow function.
+
+The plaintext is returned exactly once, by :meth:`ApiKeys.create`; the caller shows it to the user.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+
+from tuneloop.errors import NotFound, RegistryError
+from tuneloop.store.engine import session_scope
+from tuneloop.store.schema import ApiKey, utcnow
+
+__all__ = ["KEY_PREFIX", "ApiKeyRecord", "ApiKeys", "generate", "hash_key"]
+
+KEY_PREFIX = "tl-"
+_RANDOM_CHARS = 40
+_DISPLAY_CHARS = len(KEY_PREFIX) + 6  # "tl-" + 6 random chars: enough to tell keys apart
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    """What is known about a key without the key: safe to print and to return from the API."""
+
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+def generate() -> str:
+    """A new plaintext key: ``tl-`` + 40 URL-safe random characters."""
+    return KEY_PREFIX + secrets.token_urlsafe(_RANDOM_CHARS)[:_RANDOM_CHARS]
+
+
+def hash_key(plaintext: str) -> str:
+    """The stored form of a key: sha256 of its UTF-8 bytes, lowercase hex."""
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def _record(row: ApiKey) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        id=row.id,
+        name=row.name,
+        prefix=row.prefix,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class ApiKeys:
+    """The ``api_keys`` table; every method is its own transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def create(self, name: str) -> tuple[ApiKeyRecord, str]:
+        """Create a key called ``name``; return its record and the plaintext (shown only now)."""
+        plaintext = generate()
+        with session_scope(self._engine) as session:
+            row = ApiKey(name=name, prefix=plaintext[:_DISPLAY_CHARS], key_hash=hash_key(plaintext))
+            session.add(row)
+            session.flush()
+            return _record(row), plaintext
+
+    def verify(self, plaintext: str) -> ApiKeyRecord | None:
+        """The record for a valid, unrevoked key (and note its use), else ``None``."""
+        if not isinstance(plaintext, str) or not plaintext.startswith(KEY_PREFIX):
+            return None
+        digest = hash_key(plaintext)
+        with session_scope(self._engine) as session:
+            row = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+            if row is None or not hmac.compare_digest(row.key_hash, digest):
+                return None
+            if row.revoked_at is not None:
+                return None
+            row.last_used_at = utcnow()
+            return _record(row)
+
+    def list(self, *, include_revoked: bool = True) -> builtins.list[ApiKeyRecord]:
+        """All keys, oldest first."""
+        query = select(ApiKey).order_by(ApiKey.id)
+        if not include_revoked:
+            query = query.where(ApiKey.revoked_at.is_(None))
+        with session_scope(self._engine) as session:
+            return [_record(row) for row in session.scalars(query)]
+
+    def revoke(self, id_or_prefix: int | str) -> ApiKeyRecord:
+        """Revoke a key by id, display prefix or full plaintext; revoking twice is harmless.
+
+        Raises :class:`NotFound` if no key matches, :class:`RegistryError` if a prefix is ambiguous.
+        """
+        with session_scope(self._engine) as session:
+            if isinstance(id_or_prefix, int) or id_or_prefix.isdigit():
+                rows = list(session.scalars(select(ApiKey).where(ApiKey.id == int(id_or_prefix))))
+            elif len(id_or_prefix) > _DISPLAY_CHARS:
+                digest = hash_key(id_or_prefix)
+                rows = list(session.scalars(select(ApiKey).where(ApiKey.key_hash == digest)))
+            else:
+                rows = list(session.scalars(select(ApiKey).where(ApiKey.prefix == id_or_prefix)))
+            if not rows:
+                raise NotFound(
+                    f"No API key matches {id_or_prefix!r}.",
+                    hint="`tuneloop keys list` shows each key's id and prefix.",
+                )
+            if len(rows) > 1:
+                raise RegistryError(
+                    f"{len(rows)} API keys have the prefix {id_or_prefix!r}.",
+                    hint="Revoke by id instead (`tuneloop keys list` shows the ids).",
+                )
+            row = rows[0]
+            if row.revoked_at is None:
+                row.revoked_at = utcnow()
+            return _record(row)

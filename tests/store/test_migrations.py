@@ -1,0 +1,120 @@
+"""Schema migrations: up from empty, down to base, and up again, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from tuneloop.errors import MigrationError, StoreError
+from tuneloop.store import Store, current_revision, downgrade, head_revision, make_engine, upgrade
+from tuneloop.store.schema import Base
+
+TABLES = {"projects", "model_registrations", "api_keys", "artifacts"}
+
+
+def _tables(engine: sa.Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+def test_upgrade_from_empty_creates_every_table(engine):
+    assert _tables(engine) == set()
+    assert current_revision(engine) is None
+
+    upgrade(engine)
+
+    assert _tables(engine) == TABLES
+    indexes = {ix["name"]: ix for ix in sa.inspect(engine).get_indexes("api_keys")}
+    assert indexes["ix_api_keys_key_hash"]["unique"]
+
+
+def test_current_revision_is_head_after_upgrade(engine):
+    upgrade(engine)
+    assert current_revision(engine) == head_revision() == "0001"
+
+
+def test_downgrade_to_base_drops_every_table(engine):
+    upgrade(engine)
+    downgrade(engine, "base")
+    assert _tables(engine) == set()
+    assert current_revision(engine) is None
+
+
+def test_upgrade_downgrade_upgrade_round_trips(engine):
+    upgrade(engine)
+    downgrade(engine, "base")
+    upgrade(engine)
+    assert _tables(engine) == TABLES
+    assert current_revision(engine) == head_revision()
+
+
+def test_upgrading_twice_is_a_no_op(engine):
+    upgrade(engine)
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+
+
+def test_migrations_match_the_orm_models(engine):
+    upgrade(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_unknown_revision_raises_migration_error_with_hint(engine):
+    with pytest.raises(MigrationError) as err:
+        upgrade(engine, "9999")
+    assert "9999" in err.value.message
+    assert err.value.hint
+
+
+def test_store_migrates_to_head_when_opened(db_url, tmp_path):
+    with Store(db_url, tmp_path / "artifacts") as store:
+        assert current_revision(store.engine) == head_revision()
+
+
+def test_store_with_migrate_false_leaves_the_database_empty(db_url, tmp_path):
+    with Store(db_url, tmp_path / "artifacts", migrate=False) as store:
+        assert current_revision(store.engine) is None
+
+
+def test_unreachable_postgresql_raises_store_error_naming_url_with_password_masked(tmp_path):
+    url = "postgresql+psycopg://tuneloop:s3cret-pw@127.0.0.1:1/tuneloop"
+    with pytest.raises(StoreError) as err:
+        Store(url, tmp_path / "artifacts")
+    assert not isinstance(err.value, MigrationError)
+    text = str(err.value)
+    assert "postgresql+psycopg://tuneloop:***@127.0.0.1:1/tuneloop" in text
+    assert "s3cret-pw" not in text
+    assert "pg_ctlcluster" in (err.value.hint or "")
+
+
+def test_unreachable_database_also_fails_current_revision_with_store_error():
+    engine = make_engine("postgresql+psycopg://postgres:pw@127.0.0.1:1/postgres")
+    with pytest.raises(StoreError, match=r"127\.0\.0\.1:1"):
+        current_revision(engine)
+
+
+def test_sqlite_engine_creates_folder_and_enables_foreign_keys_and_wal(tmp_path):
+    db_file = tmp_path / "nested" / "deeper" / "tuneloop.db"
+    engine = make_engine(f"sqlite:///{db_file}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert db_file.is_file()
+    finally:
+        engine.dispose()
+
+
+def test_invalid_database_url_raises_store_error():
+    with pytest.raises(StoreError, match="Not a database URL"):
+        make_engine("not a url")
