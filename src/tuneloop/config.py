@@ -48,7 +48,9 @@ class ServerSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    host: str = Field("127.0.0.1", description="Interface to bind; 0.0.0.0 exposes it to the network.")
+    host: str = Field(
+        "127.0.0.1", description="Interface to bind; 0.0.0.0 exposes it to the network."
+    )
     port: int = Field(8000, ge=1, le=65535, description="TCP port.")
     workers: int = Field(1, ge=1, description="uvicorn worker processes (use PostgreSQL for >1).")
 
@@ -88,8 +90,8 @@ class Settings(BaseSettings):
         Path(".tuneloop/artifacts"),
         description="Folder for content-addressed artifacts (relative to the project folder).",
     )
-    server: ServerSettings = Field(default_factory=ServerSettings)  # type: ignore[arg-type]
-    openai: OpenAISettings = Field(default_factory=OpenAISettings)  # type: ignore[arg-type]
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
 
     # Not a setting: where the project file was found (or TUNELOOP_HOME without one).
     project_dir: Path = Field(Path("."), exclude=True)
@@ -118,7 +120,11 @@ class Settings(BaseSettings):
 
     @property
     def resolved_artifact_dir(self) -> Path:
-        return self.artifact_dir if self.artifact_dir.is_absolute() else self.project_dir / self.artifact_dir
+        return (
+            self.artifact_dir
+            if self.artifact_dir.is_absolute()
+            else self.project_dir / self.artifact_dir
+        )
 
     @property
     def project_file(self) -> Path:

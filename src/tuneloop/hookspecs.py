@@ -9,7 +9,7 @@ entry point in group ``tuneloop`` and implementing a hook — no change to tunel
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -33,5 +33,3 @@ def register_backends(register: Callable[[str, BackendFactory], None]) -> None:
 @hookspec
 def register_models(register: Callable[[ModelSpec], None]) -> None:
     """Call ``register(spec)`` for each model this plugin knows by name (built-in aliases)."""
-
-

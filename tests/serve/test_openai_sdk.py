@@ -19,15 +19,19 @@ SEOUL = [{"role": "user", "content": "서울의 유명한 관광지 3곳을 추�
 
 
 def test_chat_completion_returns_openai_shape_with_usage(client, live_server):
-    resp = client.chat.completions.create(model="tiny", messages=SEOUL, max_tokens=12, temperature=0)
+    resp = client.chat.completions.create(
+        model="tiny", messages=SEOUL, max_tokens=12, temperature=0
+    )
     assert resp.object == "chat.completion"
     assert resp.id.startswith("chatcmpl-")
     assert resp.model == "tiny"
     choice = resp.choices[0]
     assert choice.message.role == "assistant"
     assert isinstance(choice.message.content, str)
-    expected_prompt = Catalog(live_server.settings, live_server.store).get("tiny").count_tokens(
-        [Message("user", SEOUL[0]["content"])]
+    expected_prompt = (
+        Catalog(live_server.settings, live_server.store)
+        .get("tiny")
+        .count_tokens([Message("user", SEOUL[0]["content"])])
     )
     assert resp.usage.prompt_tokens == expected_prompt
     assert 1 <= resp.usage.completion_tokens <= 12
@@ -35,7 +39,9 @@ def test_chat_completion_returns_openai_shape_with_usage(client, live_server):
 
 
 def test_max_tokens_cut_gives_finish_reason_length(client):
-    resp = client.chat.completions.create(model="echo", messages=[{"role": "user", "content": "a b c d e"}], max_tokens=2)
+    resp = client.chat.completions.create(
+        model="echo", messages=[{"role": "user", "content": "a b c d e"}], max_tokens=2
+    )
     assert resp.choices[0].finish_reason == "length"
     assert resp.choices[0].message.content == "a b "
     assert resp.usage.completion_tokens == 2
@@ -61,7 +67,9 @@ def test_streaming_matches_non_streaming_and_reports_usage(client):
     assert chunks[0].choices[0].delta.role == "assistant"
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == whole.choices[0].message.content
-    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    finishes = [
+        c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason
+    ]
     assert finishes == [whole.choices[0].finish_reason]
     assert chunks[-1].choices == []
     assert chunks[-1].usage.completion_tokens == whole.usage.completion_tokens
@@ -147,7 +155,10 @@ def test_malformed_json_is_400(live_server):
     r = httpx.post(
         live_server.base_url + "/chat/completions",
         content=b'{"model": "echo", "messages": [',
-        headers={"Authorization": f"Bearer {live_server.api_key}", "Content-Type": "application/json"},
+        headers={
+            "Authorization": f"Bearer {live_server.api_key}",
+            "Content-Type": "application/json",
+        },
     )
     assert r.status_code == 400
     assert "JSON" in r.json()["error"]["message"]

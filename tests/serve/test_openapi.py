@@ -26,7 +26,9 @@ def test_spec_lists_every_route_with_bearer_auth(spec):
     assert "security" not in paths["/healthz"]["get"]
     statuses = set(paths["/v1/chat/completions"]["post"]["responses"])
     assert {"200", "400", "401", "404"} <= statuses
-    assert "text/event-stream" in paths["/v1/chat/completions"]["post"]["responses"]["200"]["content"]
+    assert (
+        "text/event-stream" in paths["/v1/chat/completions"]["post"]["responses"]["200"]["content"]
+    )
 
 
 def test_real_responses_validate_against_the_spec(spec, live_server):
@@ -39,8 +41,10 @@ def test_real_responses_validate_against_the_spec(spec, live_server):
     error = httpx.get(live_server.base_url + "/models")
     _validator(spec, "ErrorResponse").validate(error.json())
     with httpx.stream(
-        "POST", live_server.base_url + "/chat/completions",
-        json={**body, "stream": True, "stream_options": {"include_usage": True}}, headers=headers,
+        "POST",
+        live_server.base_url + "/chat/completions",
+        json={**body, "stream": True, "stream_options": {"include_usage": True}},
+        headers=headers,
     ) as r:
         events = [line[6:] for line in r.iter_lines() if line.startswith("data: ")]
     assert events[-1] == "[DONE]"

@@ -10,18 +10,23 @@ from tuneloop.cli.context import catalog, err, out, print_json, settings
 from tuneloop.cli.options import JsonOption, ModelOption
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from tuneloop.models.base import ChatModel
-    from tuneloop.models.types import Completion, Message, SamplingParams
+    from tuneloop.models.types import Chunk, Completion, Message, SamplingParams
 
 REPL_HELP = "Type a message. /reset clears the conversation, /exit (or Ctrl-D) quits."
 
 
 def chat(
     message: Annotated[
-        str | None, typer.Option("--message", "-m", help="Send one message, print the answer, exit.")
+        str | None,
+        typer.Option("--message", "-m", help="Send one message, print the answer, exit."),
     ] = None,
     model: ModelOption = None,
-    system: Annotated[str | None, typer.Option(help="System instruction for the conversation.")] = None,
+    system: Annotated[
+        str | None, typer.Option(help="System instruction for the conversation.")
+    ] = None,
     temperature: Annotated[float, typer.Option(min=0, max=2, help="0 = greedy.")] = 0.7,
     top_p: Annotated[float, typer.Option(min=0.0, max=1.0, help="Nucleus sampling mass.")] = 1.0,
     max_tokens: Annotated[int, typer.Option(min=1, help="Most tokens to generate.")] = 256,
@@ -29,14 +34,20 @@ def chat(
     stop: Annotated[
         list[str] | None, typer.Option(help="Stop sequence (repeatable, at most 4).")
     ] = None,
-    no_stream: Annotated[bool, typer.Option("--no-stream", help="Print the answer at the end.")] = False,
+    no_stream: Annotated[
+        bool, typer.Option("--no-stream", help="Print the answer at the end.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Chat with a model: streams the answer as it is generated."""
     from tuneloop.models.types import Message, SamplingParams
 
     params = SamplingParams(
-        temperature=temperature, top_p=top_p, max_tokens=max_tokens, stop=tuple(stop or ()), seed=seed
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=max_tokens,
+        stop=tuple(stop or ()),
+        seed=seed,
     )
     name = model or settings().default_model
     with err.status(f"Loading {name}…"):
@@ -88,7 +99,7 @@ def _answer(
         out.print(("assistant> " if label else "") + result.text, markup=False)
         return result
 
-    def echo():  # type: ignore[no-untyped-def]
+    def echo() -> Iterator[Chunk]:
         if label:
             out.print("assistant> ", end="")
         for chunk in model.stream(history, params):

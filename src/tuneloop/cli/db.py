@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tuneloop.cli.context import out, print_json, settings
 from tuneloop.cli.options import JsonOption
 
+if TYPE_CHECKING:
+    from tuneloop.store import Store
+
 app = typer.Typer(help="Inspect and migrate the database schema.", no_args_is_help=True)
 
 
-def _store_unmigrated():  # type: ignore[no-untyped-def]
+def _store_unmigrated() -> Store:
     from tuneloop.store import Store
 
     return Store.from_settings(settings(), migrate=False)

@@ -15,13 +15,17 @@ app = typer.Typer(help="Create, list and revoke API keys for the server.", no_ar
 
 @app.command("create")
 def create(
-    name: Annotated[str, typer.Option(help="What the key is for, e.g. the client's name.")] = "default",
+    name: Annotated[
+        str, typer.Option(help="What the key is for, e.g. the client's name.")
+    ] = "default",
     as_json: JsonOption = False,
 ) -> None:
     """Create a key and print it once; only its hash is stored."""
     record, plaintext = store().keys.create(name)
     if as_json:
-        print_json({"id": record.id, "name": record.name, "prefix": record.prefix, "key": plaintext})
+        print_json(
+            {"id": record.id, "name": record.name, "prefix": record.prefix, "key": plaintext}
+        )
         return
     err.print(f"[green]Created key {record.id}[/] ({record.name}). It is shown only once:")
     out.print(plaintext, markup=False)

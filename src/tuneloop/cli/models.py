@@ -59,7 +59,7 @@ def add_model(
     replace: Annotated[bool, typer.Option(help="Overwrite an existing registration.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Register a model under a name (weights on disk, or a model on an OpenAI-compatible server)."""
+    """Register a model by name: weights on disk, or a model on an OpenAI-compatible server."""
     from tuneloop.errors import InvalidRequest
     from tuneloop.models.catalog import backends, builtin_models
 

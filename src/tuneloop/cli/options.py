@@ -14,6 +14,7 @@ JsonOption = Annotated[
 ModelOption = Annotated[
     str | None,
     typer.Option(
-        "--model", help="Model name (see `tuneloop models list`); default: the project's default_model."
+        "--model",
+        help="Model name (see `tuneloop models list`); default: the project's default_model.",
     ),
 ]

@@ -17,7 +17,9 @@ def init(
     directory: Annotated[Path, typer.Argument(help="Project folder (created if missing).")] = Path(
         "."
     ),
-    name: Annotated[str | None, typer.Option(help="Project name; default: the folder's name.")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Project name; default: the folder's name.")
+    ] = None,
     model: Annotated[str, typer.Option("--model", help="Default model.")] = "smollm2-135m",
     force: Annotated[bool, typer.Option(help="Overwrite an existing tuneloop.toml.")] = False,
     as_json: JsonOption = False,
@@ -56,4 +58,4 @@ def init(
     out.print(f"  settings   {project_file}")
     out.print(f"  database   {settings.resolved_database_url}")
     out.print(f"  artifacts  {settings.resolved_artifact_dir}")
-    out.print(f"Next: cd {folder} && tuneloop chat -m \"서울의 유명한 관광지 3곳을 추천해 주세요\"")
+    out.print(f'Next: cd {folder} && tuneloop chat -m "서울의 유명한 관광지 3곳을 추천해 주세요"')

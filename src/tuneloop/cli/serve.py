@@ -22,7 +22,8 @@ def serve(
         int | None, typer.Option(min=1, help="Worker processes (use PostgreSQL when > 1).")
     ] = None,
     insecure_dev: Annotated[
-        bool, typer.Option("--insecure-dev", help="Disable API-key checks (local experiments only).")
+        bool,
+        typer.Option("--insecure-dev", help="Disable API-key checks (local experiments only)."),
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:

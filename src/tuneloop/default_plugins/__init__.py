@@ -1,1 +1,4 @@
-"""Built-in plugins. They use the same hooks as third-party packages (see :mod:`tuneloop.hookspecs`)."""
+"""Built-in plugins.
+
+They use the same hooks as third-party packages (see :mod:`tuneloop.hookspecs`).
+"""

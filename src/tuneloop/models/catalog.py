@@ -89,7 +89,9 @@ class Catalog:
         if self.store is not None:
             reg = self.store.registrations.get(name)
             if reg is not None:
-                return ModelSpec(reg.name, reg.backend, dict(reg.config), reg.description, "registered")
+                return ModelSpec(
+                    reg.name, reg.backend, dict(reg.config), reg.description, "registered"
+                )
         builtin = builtin_models().get(name)
         if builtin is not None:
             return builtin

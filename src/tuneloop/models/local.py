@@ -109,13 +109,13 @@ def load_weights(folder: Path, gguf_file: str | None, device: str = "auto") -> L
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     kwargs: dict[str, Any] = {"local_files_only": True}
     if gguf_file:
         kwargs["gguf_file"] = gguf_file
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **kwargs)
+        model: Any = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **kwargs)
     except (OSError, ValueError) as exc:
         raise BackendUnavailable(
             f"Could not load the local model from {folder}"
@@ -229,7 +229,7 @@ class LocalChatModel:
                 )
             max_new = min(max_new, window - len(ids))
         controller = _Controller(len(ids))
-        streamer = TextIteratorStreamer(tok, skip_prompt=True, skip_special_tokens=True)
+        streamer: Any = TextIteratorStreamer(tok, skip_prompt=True, skip_special_tokens=True)
         input_ids = torch.tensor([ids], device=weights.device)
         gen_kwargs: dict[str, Any] = {
             "input_ids": input_ids,
@@ -263,7 +263,9 @@ class LocalChatModel:
             try:
                 for piece in streamer:
                     text += piece
-                    hits = [i for i in (text.find(s, max(0, emitted - len(s))) for s in stops) if i >= 0]
+                    hits = [
+                        i for i in (text.find(s, max(0, emitted - len(s))) for s in stops) if i >= 0
+                    ]
                     if hits:
                         cut = min(hits)
                         if cut > emitted:
@@ -279,8 +281,12 @@ class LocalChatModel:
                 controller.cancelled.set()
                 worker.join()
         if failure:
-            raise BackendError(f"Generation failed in model {self._name!r}: {failure[0]}") from failure[0]
+            raise BackendError(
+                f"Generation failed in model {self._name!r}: {failure[0]}"
+            ) from failure[0]
         if not stopped and len(text) > emitted:
             yield Chunk(text[emitted:])
-        finish: FinishReason = "length" if not stopped and controller.generated >= max_new else "stop"
+        finish: FinishReason = (
+            "length" if not stopped and controller.generated >= max_new else "stop"
+        )
         yield Chunk("", finish_reason=finish, usage=Usage(len(ids), controller.generated))

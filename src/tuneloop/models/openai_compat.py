@@ -68,9 +68,7 @@ class OpenAIChatModel:
         )
 
     @classmethod
-    def from_config(
-        cls, name: str, config: Mapping[str, Any], defaults: Any
-    ) -> OpenAIChatModel:
+    def from_config(cls, name: str, config: Mapping[str, Any], defaults: Any) -> OpenAIChatModel:
         """Build from a registration config, falling back to the project's ``[openai]`` settings."""
         key_env = str(config.get("api_key_env") or defaults.api_key_env)
         return cls(

@@ -35,7 +35,8 @@ class Message:
         content = value.get("content")
         if role not in ROLES:
             raise InvalidRequest(
-                f"Unknown message role {role!r}.", hint=f"Use one of: {', '.join(ROLES)}.",
+                f"Unknown message role {role!r}.",
+                hint=f"Use one of: {', '.join(ROLES)}.",
                 param="messages",
             )
         if not isinstance(content, str):

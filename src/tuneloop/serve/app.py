@@ -61,6 +61,4 @@ def app_from_env() -> FastAPI:
     """uvicorn factory: ``uvicorn --factory tuneloop.serve.app:app_from_env``."""
     settings = load_settings(os.environ.get("TUNELOOP_PROJECT"))
     store = Store.from_settings(settings)
-    return create_app(
-        settings, store=store, require_auth=os.environ.get(INSECURE_ENV) != "1"
-    )
+    return create_app(settings, store=store, require_auth=os.environ.get(INSECURE_ENV) != "1")

@@ -21,7 +21,11 @@ __all__ = ["error_response", "install_error_handlers"]
 
 log = logging.getLogger("tuneloop.serve")
 
-_HTTP_TYPES = {401: "invalid_request_error", 404: "invalid_request_error", 405: "invalid_request_error"}
+_HTTP_TYPES = {
+    401: "invalid_request_error",
+    404: "invalid_request_error",
+    405: "invalid_request_error",
+}
 
 
 def error_response(
@@ -79,5 +83,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = "Unknown route. tuneloop serves /v1/chat/completions, /v1/models, /healthz."
         return error_response(
-            exc.status_code, message, type_=_HTTP_TYPES.get(exc.status_code, "invalid_request_error")
+            exc.status_code,
+            message,
+            type_=_HTTP_TYPES.get(exc.status_code, "invalid_request_error"),
         )

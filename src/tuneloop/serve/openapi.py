@@ -40,7 +40,11 @@ def install_openapi(app: FastAPI) -> None:
                         "400",
                         {
                             "description": "Invalid request",
-                            "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorResponse")}}},
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": REF.format(model="ErrorResponse")}
+                                }
+                            },
                         },
                     )
         schemas.pop("HTTPValidationError", None)

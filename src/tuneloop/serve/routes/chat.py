@@ -20,8 +20,8 @@ from tuneloop.serve.schemas import (
     ChatCompletion,
     ChatCompletionChunk,
     ChatCompletionRequest,
-    ChunkChoice,
     Choice,
+    ChunkChoice,
     Delta,
     ErrorResponse,
     Usage,
@@ -125,7 +125,7 @@ async def _sse(
             id=completion_id,
             created=created,
             model=model,
-            choices=[ChunkChoice(index=0, delta=delta, finish_reason=finish)],  # type: ignore[arg-type]
+            choices=[ChunkChoice(index=0, delta=delta, finish_reason=finish)],
         )
 
     yield _event(chunk(Delta(role="assistant", content="")))

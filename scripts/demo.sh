@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The scripted tour behind `make demo`: the Seoul prompt through the local SmolLM2 model, once via
+# the CLI and once via `tuneloop serve` + the official openai SDK. Runs offline.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+PROMPT="서울의 유명한 관광지 3곳을 추천해 주세요"
+PROJECT=demo-project
+
+step() { printf '\n\033[1;36m== %s ==\033[0m\n' "$*"; }
+
+step "1. Create a project ($PROJECT/)"
+$BIN/tuneloop init "$PROJECT" --name seoul-travel --force
+export TUNELOOP_PROJECT="$PWD/$PROJECT"
+$BIN/tuneloop models list
+
+step "2. Ask the local model through the CLI (SmolLM2-135M, CPU; its Korean is weak before fine-tuning)"
+echo "you> $PROMPT"
+$BIN/tuneloop chat -m "$PROMPT" --max-tokens 80 --temperature 0.3 --seed 7
+
+step "3. Serve it with an OpenAI-compatible API and ask through the official openai SDK"
+KEY=$($BIN/tuneloop keys create --name demo --json | $BIN/python -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+PORT=$($BIN/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+$BIN/tuneloop serve --port "$PORT" --log-level warning &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
+  kill -0 $SERVER 2>/dev/null || { echo "server exited" >&2; exit 1; }
+  sleep 0.5
+done
+BASE_URL="http://127.0.0.1:$PORT/v1" API_KEY="$KEY" PROMPT="$PROMPT" $BIN/python - <<'PY'
+import os
+import openai
+
+client = openai.OpenAI(base_url=os.environ["BASE_URL"], api_key=os.environ["API_KEY"])
+print("models:", [m.id for m in client.models.list()])
+messages = [{"role": "user", "content": os.environ["PROMPT"]}]
+resp = client.chat.completions.create(
+    model="smollm2-135m", messages=messages, max_tokens=80, temperature=0.3, seed=7
+)
+print("assistant>", resp.choices[0].message.content)
+print("usage:", resp.usage.model_dump(exclude_none=True))
+print("streaming (English)> ", end="", flush=True)
+stream = client.chat.completions.create(
+    model="smollm2-135m",
+    messages=[{"role": "user", "content": "Recommend three famous places to visit in Seoul."}],
+    max_tokens=60, temperature=0.3, seed=7, stream=True,
+)
+for chunk in stream:
+    if chunk.choices and chunk.choices[0].delta.content:
+        print(chunk.choices[0].delta.content, end="", flush=True)
+print()
+try:
+    openai.OpenAI(base_url=os.environ["BASE_URL"], api_key="wrong").models.list()
+except openai.AuthenticationError as exc:
+    print("a wrong key is refused:", exc.status_code)
+PY
+
+step "Done"
+echo "Next: fine-tuning on the Seoul sample (coming with the data and train stages) must improve the Korean answer."
