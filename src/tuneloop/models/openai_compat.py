@@ -178,7 +178,9 @@ class _mapped_errors:
                 hint="Lower the concurrency or retry later.",
             ) from exc
         if isinstance(err, openai.BadRequestError):
-            if "context" in _msg(err).lower() and "length" in _msg(err).lower():
+            # OpenAI (and tuneloop) send code context_length_exceeded; vLLM only says it in words.
+            text = _msg(err).lower()
+            if err.code == "context_length_exceeded" or ("context" in text and "length" in text):
                 raise ContextWindowExceeded(_msg(err), param="messages") from exc
             raise InvalidRequest(f"{where} refused the request: {_msg(err)}") from exc
         if isinstance(err, openai.APITimeoutError):
