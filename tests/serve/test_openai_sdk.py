@@ -193,3 +193,23 @@ def test_insecure_dev_server_accepts_requests_without_key(insecure_server):
     assert r.status_code == 200
     assert r.headers["X-Tuneloop-Auth"] == "disabled"
     assert r.json()["choices"][0]["message"]["content"] == "안녕"
+
+
+def test_clients_cannot_name_ad_hoc_backend_targets(client):
+    for name in ("echo:x", "local:/etc", "openai:gpt-4o-mini"):
+        with pytest.raises(openai.NotFoundError):
+            client.chat.completions.create(model=name, messages=SEOUL)
+
+
+def test_client_hanging_up_mid_stream_frees_the_model(live_server, client):
+    with httpx.stream(
+        "POST",
+        live_server.base_url + "/chat/completions",
+        json={"model": "tiny", "messages": SEOUL, "max_tokens": 200, "stream": True},
+        headers={"Authorization": f"Bearer {live_server.api_key}"},
+    ) as r:
+        for line in r.iter_lines():
+            if '"content"' in line:
+                break
+    resp = client.chat.completions.create(model="tiny", messages=SEOUL, max_tokens=4, timeout=30)
+    assert resp.usage.completion_tokens <= 4

@@ -66,9 +66,14 @@ class Catalog:
     (the local backend additionally caches weights per file across names).
     """
 
-    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+    def __init__(
+        self, settings: Settings, store: Store | None = None, *, allow_ad_hoc: bool = True
+    ) -> None:
         self.settings = settings
         self.store = store
+        # The server turns this off: a client must not make it load arbitrary paths or call
+        # arbitrary upstreams with the server's credentials.
+        self.allow_ad_hoc = allow_ad_hoc
         self._models: dict[str, ChatModel] = {}
         self._lock = threading.Lock()
 
@@ -96,7 +101,7 @@ class Catalog:
         if builtin is not None:
             return builtin
         backend, sep, target = name.partition(":")
-        if sep and target and backend in backends():
+        if self.allow_ad_hoc and sep and target and backend in backends():
             return ModelSpec(name, backend, {"target": target}, source="ad-hoc")
         known = ", ".join(s.name for s in self.specs()) or "none"
         raise ModelNotFound(

@@ -37,7 +37,7 @@ def create_app(
     app.state.tuneloop = ServerState(
         settings=settings,
         store=store,
-        catalog=catalog or Catalog(settings, store),
+        catalog=catalog or Catalog(settings, store, allow_ad_hoc=False),
         require_auth=require_auth,
     )
     install_error_handlers(app)

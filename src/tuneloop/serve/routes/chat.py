@@ -149,6 +149,11 @@ async def _sse(
         yield _event(exc.to_openai())
         yield "data: [DONE]\n\n"
         return
+    finally:
+        # A client that hangs up mid-stream must not leave generation running (or its lock held).
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            await run_in_threadpool(close)
     if include_usage and usage is not None:
         final = ChatCompletionChunk(
             id=completion_id,
