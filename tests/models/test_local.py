@@ -90,7 +90,7 @@ def test_weights_are_loaded_once_per_process(tiny_model_dir):
 
 
 def test_missing_weights_give_a_clear_error(tmp_path):
-    with pytest.raises(BackendUnavailable, match="config.json"):
+    with pytest.raises(BackendUnavailable, match=r"config\.json"):
         LocalChatModel("x", {"path": str(tmp_path)})
     with pytest.raises(BackendUnavailable, match="does not exist"):
         LocalChatModel("x", {"path": str(tmp_path / "model.gguf")})

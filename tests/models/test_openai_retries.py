@@ -1,4 +1,4 @@
-"""The ``openai`` backend retries transient upstream failures (429/5xx) and then gives up clearly."""
+"""The ``openai`` backend retries transient upstream failures (429/5xx), then gives up clearly."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import time
 import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from fixtures.server import run_server
 
+from fixtures.server import run_server
 from tuneloop.errors import BackendError, RateLimited
 from tuneloop.models.openai_compat import OpenAIChatModel
 from tuneloop.models.types import Message, SamplingParams
