@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PACKAGE = ROOT / "src" / "tuneloop"
 
-# Lower layers must not import higher ones (ARCHITECTURE.md: entry points → components → foundations).
+# Lower layers never import higher ones (ARCHITECTURE.md, entry points → components → foundations).
 FOUNDATIONS = ("errors", "config", "atomicfile", "store", "models", "hookspecs", "plugins")
 ENTRY_POINTS = ("cli", "serve")
 

@@ -180,6 +180,18 @@ def _env_name(loc: tuple[int | str, ...]) -> str:
     return ENV_PREFIX + "__".join(str(p).upper() for p in loc)
 
 
+def _table_keys(loc: tuple[int | str, ...]) -> tuple[str, str]:
+    """(" in [table]", "a, b, c") for the settings table at ``loc`` (top level when empty)."""
+    model: type[BaseModel] = Settings
+    for part in loc:
+        annotation = model.model_fields[str(part)].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            break
+        model = annotation
+    fields = sorted(k for k in model.model_fields if k != "project_dir")
+    return (f" in [{'.'.join(map(str, loc))}]" if loc else "", ", ".join(fields))
+
+
 def load_settings(project: str | Path | None = None, **overrides: Any) -> Settings:
     """Load settings for ``project`` (a folder or a ``tuneloop.toml``), or the discovered one.
 
@@ -198,8 +210,13 @@ def load_settings(project: str | Path | None = None, **overrides: Any) -> Settin
         project_dir: Path | None = project_path
     else:
         project_dir = find_project_dir()
-    data = _read_project_file(project_dir / PROJECT_FILE) if project_dir else {}
-    source = str(project_dir / PROJECT_FILE) if project_dir else "the environment"
+    if project_dir:
+        data = _read_project_file(project_dir / PROJECT_FILE)
+        source = f"{project_dir / PROJECT_FILE} or TUNELOOP_* environment variables"
+    else:
+        # No project: TUNELOOP_HOME itself plays the project's .tuneloop/ folder.
+        data = {"database_url": "sqlite:///tuneloop.db", "artifact_dir": "artifacts"}
+        source = "TUNELOOP_* environment variables"
     token = _file_data.set(data)
     try:
         settings = Settings(project_dir=project_dir or tuneloop_home(), **overrides)
@@ -208,8 +225,11 @@ def load_settings(project: str | Path | None = None, **overrides: Any) -> Settin
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"])
             if err["type"] == "extra_forbidden":
-                known = ", ".join(sorted(k for k in Settings.model_fields if k != "project_dir"))
-                problems.append(f"unknown key '{key}' (known top-level keys: {known})")
+                table, known = _table_keys(err["loc"][:-1])
+                problems.append(
+                    f"unknown key '{key}' (set in {source} as {_env_name(err['loc'])}; "
+                    f"known keys{table}: {known})"
+                )
             else:
                 problems.append(
                     f"key '{key}': {err['msg']} (got {err.get('input')!r}; "

@@ -66,11 +66,9 @@ def tuneloop_exe() -> str:
 
 @pytest.fixture
 def cli_env(isolated_env: Path) -> dict[str, str]:
-    """Environment for a ``tuneloop`` subprocess: isolated home, offline, wide (unwrapped) output."""
+    """Environment for a ``tuneloop`` subprocess: isolated home, offline, unwrapped output."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TUNELOOP_")}
-    env.update(
-        TUNELOOP_HOME=str(isolated_env), HF_HUB_OFFLINE="1", COLUMNS="1000", NO_COLOR="1"
-    )
+    env.update(TUNELOOP_HOME=str(isolated_env), HF_HUB_OFFLINE="1", COLUMNS="1000", NO_COLOR="1")
     return env
 
 

@@ -77,9 +77,7 @@ def test_revoke_by_id_makes_the_key_fail_verification(invoke, project, project_s
     assert {k["id"]: k["revoked"] for k in listed} == {created["id"]: True, other["id"]: False}
 
 
-def test_revoke_by_displayed_prefix_makes_the_key_fail_verification(
-    invoke, project, project_store
-):
+def test_revoke_by_displayed_prefix_makes_the_key_fail_verification(invoke, project, project_store):
     created = create_key(invoke, project)
 
     result = invoke("--project", project, "keys", "revoke", created["prefix"])

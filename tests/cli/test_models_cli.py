@@ -57,7 +57,9 @@ def test_models_add_local_folder_then_list_shows_it_registered(invoke, project, 
 def test_models_add_with_a_nonexistent_path_fails_naming_the_path(invoke, project, tmp_path):
     missing = tmp_path / "no-such-model"
 
-    result = invoke("--project", project, "models", "add", "m", "--backend", "local", "--path", missing)
+    result = invoke(
+        "--project", project, "models", "add", "m", "--backend", "local", "--path", missing
+    )
 
     assert isinstance(result.exception, InvalidRequest)
     assert result.exception.exit_code != 0
@@ -70,7 +72,9 @@ def test_models_add_a_folder_without_weights_fails_before_registering(invoke, pr
     empty = tmp_path / "empty-model"
     empty.mkdir()
 
-    result = invoke("--project", project, "models", "add", "m", "--backend", "local", "--path", empty)
+    result = invoke(
+        "--project", project, "models", "add", "m", "--backend", "local", "--path", empty
+    )
 
     assert isinstance(result.exception, BackendUnavailable)
     assert "config.json" in result.exception.message
@@ -125,7 +129,15 @@ def test_chat_one_shot_json_with_a_local_model_reports_content_finish_reason_and
     invoke, project, tiny_model_dir
 ):
     add = invoke(
-        "--project", project, "models", "add", "tiny", "--backend", "local", "--path", tiny_model_dir
+        "--project",
+        project,
+        "models",
+        "add",
+        "tiny",
+        "--backend",
+        "local",
+        "--path",
+        tiny_model_dir,
     )
     assert add.exit_code == 0, add.output
 
@@ -152,11 +164,6 @@ def test_chat_one_shot_prints_the_echoed_message(invoke, project):
     assert result.stdout == "서울 관광지\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: cli/chat.py one-shot --json calls _answer(stream=False), whose non-streaming "
-    "path prints the answer text to stdout before print_json, so stdout is not valid JSON",
-)
 def test_chat_one_shot_json_prints_nothing_but_the_json_on_stdout(invoke, project):
     result = invoke("--project", project, "chat", "--model", "echo:x", "-m", "hi there", "--json")
 
@@ -191,7 +198,9 @@ def test_chat_without_model_uses_the_projects_default_model(invoke, tmp_path):
 
 
 def test_chat_repl_echoes_each_message_until_exit(invoke, project):
-    result = invoke("--project", project, "chat", "--model", "echo:x", input="안녕\n/reset\n/exit\n")
+    result = invoke(
+        "--project", project, "chat", "--model", "echo:x", input="안녕\n/reset\n/exit\n"
+    )
 
     assert result.exit_code == 0, result.output
     assert "assistant> 안녕" in result.stdout
@@ -207,9 +216,7 @@ def test_chat_repl_echoes_each_message_until_exit(invoke, project):
     ],
     ids=["keeps-history", "reset-forgets"],
 )
-def test_chat_repl_keeps_the_conversation_until_reset(
-    invoke, project, lines, second_prompt_tokens
-):
+def test_chat_repl_keeps_the_conversation_until_reset(invoke, project, lines, second_prompt_tokens):
     stdin = "\n".join([*lines, "/exit"]) + "\n"
 
     result = invoke(

@@ -22,9 +22,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(
-    exe: str, project: Path, env: dict[str, str], log: Path, *flags: str
-) -> Iterator[str]:
+def serving(exe: str, project: Path, env: dict[str, str], log: Path, *flags: str) -> Iterator[str]:
     """Start ``tuneloop serve`` in ``project``; yield its URL once /healthz answers."""
     port = free_port()
     with log.open("w", encoding="utf-8") as stderr:
@@ -109,3 +107,19 @@ def test_serve_insecure_dev_warns_on_stderr_and_answers_without_a_key(
     banner = log.read_text(encoding="utf-8")
     assert "INSECURE DEV MODE" in banner
     assert url + "/v1" in banner
+
+
+def test_serve_without_any_key_warns_and_rejects_requests(
+    echo_project, tuneloop_exe, cli_env, tmp_path
+):
+    log = tmp_path / "serve.log"
+
+    with serving(tuneloop_exe, echo_project, cli_env, log) as url:
+        response = httpx.post(
+            url + "/v1/chat/completions",
+            json={"model": "e", "messages": [{"role": "user", "content": "hi"}]},
+        )
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "invalid_api_key"
+
+    assert "No API keys exist yet" in log.read_text(encoding="utf-8")

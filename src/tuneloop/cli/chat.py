@@ -57,7 +57,7 @@ def chat(
     history: list[Message] = [Message("system", system)] if system else []
     if message is not None:
         history.append(Message("user", message))
-        result = _answer(chat_model, history, params, stream=not (no_stream or as_json))
+        result = _answer(chat_model, history, params, stream=not no_stream, quiet=as_json)
         if as_json:
             print_json(_as_dict(result))
         return
@@ -78,7 +78,9 @@ def chat(
             err.print("[dim]Conversation cleared.[/]")
             continue
         history.append(Message("user", text))
-        result = _answer(chat_model, history, params, stream=not no_stream, label=True)
+        result = _answer(
+            chat_model, history, params, stream=not no_stream, label=True, quiet=as_json
+        )
         if as_json:
             print_json(_as_dict(result))
         history.append(Message("assistant", result.text))
@@ -91,9 +93,13 @@ def _answer(
     *,
     stream: bool,
     label: bool = False,
+    quiet: bool = False,
 ) -> Completion:
+    """Generate and print the answer (streamed or at once); ``quiet`` prints nothing (--json)."""
     from tuneloop.models.base import collect
 
+    if quiet:
+        return model.generate(history, params)
     if not stream:
         result = model.generate(history, params)
         out.print(("assistant> " if label else "") + result.text, markup=False)

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["Globals", "catalog", "err", "globals_", "out", "print_json", "settings", "store"]
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+# soft_wrap: error paragraphs must not be cut into lines at 80 columns when piped.
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass

@@ -66,5 +66,6 @@ def list_keys(as_json: JsonOption = False) -> None:
 @app.command("revoke")
 def revoke(key: Annotated[str, typer.Argument(help="Key id or its displayed prefix.")]) -> None:
     """Revoke a key: requests with it get 401 from then on."""
+    key = key.rstrip("…")  # `keys list` shows prefixes as "tl-abc123…"
     record = store().keys.revoke(int(key) if key.isdigit() else key)
     out.print(f"Revoked key {record.id} ({record.name}).")

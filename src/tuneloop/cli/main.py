@@ -70,9 +70,12 @@ def report(exc: BaseException) -> int:
     from tuneloop.errors import TuneloopError
 
     assert isinstance(exc, TuneloopError)
-    err.print(f"[bold red]Error:[/] {exc.message}", markup=True, highlight=False)
+    from rich.text import Text
+
+    # Messages may contain [brackets] (TOML tables, paths): never parse them as rich markup.
+    err.print(Text.assemble(("Error: ", "bold red"), exc.message))
     if exc.hint:
-        err.print(f"[bold]Fix:[/] {exc.hint}", highlight=False)
+        err.print(Text.assemble(("Fix: ", "bold"), exc.hint))
     err.print("[dim](run with --debug for the traceback)[/]")
     return exc.exit_code
 

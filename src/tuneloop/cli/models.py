@@ -41,7 +41,9 @@ def list_models(as_json: JsonOption = False) -> None:
 @app.command("add")
 def add_model(
     name: Annotated[str, typer.Argument(help="Name clients will use, e.g. seoul-guide.")],
-    backend: Annotated[str, typer.Option(help="Backend: local, openai (see plugins).")],
+    backend: Annotated[
+        str, typer.Option(help="Backend: local, openai, echo, or one a plugin adds.")
+    ],
     path: Annotated[
         Path | None, typer.Option(help="local: a Hugging Face model folder or a .gguf file.")
     ] = None,
@@ -70,6 +72,29 @@ def add_model(
     if name in builtin_models():
         raise InvalidRequest(
             f"{name!r} is a built-in model name.", hint="Pick another name for your registration."
+        )
+    only_for = {
+        "local": ("path", "gguf_file"),
+        "openai": ("base_url", "upstream_model", "api_key_env"),
+    }
+    given = {
+        "path": path,
+        "gguf_file": gguf_file,
+        "base_url": base_url,
+        "upstream_model": upstream_model,
+        "api_key_env": api_key_env,
+    }
+    for owner, options in only_for.items():
+        misplaced = [o for o in options if given[o] is not None and backend != owner]
+        if misplaced:
+            flags = ", ".join("--" + o.replace("_", "-") for o in misplaced)
+            raise InvalidRequest(
+                f"{flags} only apply to the {owner} backend, not {backend}.",
+                hint=f"Drop {flags}, or use --backend {owner}.",
+            )
+    if backend == "local" and path is None:
+        raise InvalidRequest(
+            "A local model needs --path.", hint="Pass a model folder or .gguf file."
         )
     config: dict[str, Any] = {}
     if path is not None:

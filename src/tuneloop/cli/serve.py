@@ -17,7 +17,9 @@ INSECURE_BANNER = (
 
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface (default from settings).")] = None,
-    port: Annotated[int | None, typer.Option(help="TCP port (default from settings).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="TCP port (default from settings).")
+    ] = None,
     workers: Annotated[
         int | None, typer.Option(min=1, help="Worker processes (use PostgreSQL when > 1).")
     ] = None,
@@ -34,9 +36,9 @@ def serve(
     from tuneloop.store import Store
 
     cfg = settings()
-    host = host or cfg.server.host
-    port = port or cfg.server.port
-    workers = workers or cfg.server.workers
+    host = cfg.server.host if host is None else host
+    port = cfg.server.port if port is None else port
+    workers = cfg.server.workers if workers is None else workers
     # Migrate once here, not racing in each worker.
     with Store.from_settings(cfg) as st:
         has_keys = any(not k.revoked for k in st.keys.list())

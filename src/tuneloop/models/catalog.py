@@ -104,10 +104,12 @@ class Catalog:
         if self.allow_ad_hoc and sep and target and backend in backends():
             return ModelSpec(name, backend, {"target": target}, source="ad-hoc")
         known = ", ".join(s.name for s in self.specs()) or "none"
+        hint = f"Known models: {known}. Register one with `tuneloop models add`"
+        if self.allow_ad_hoc:
+            hint += ", or use BACKEND:TARGET such as local:/path/to/model or openai:gpt-4o-mini"
         raise ModelNotFound(
             f"The model `{name}` does not exist or you do not have access to it.",
-            hint=f"Known models: {known}. Register one with `tuneloop models add`, or use "
-            "BACKEND:TARGET such as local:/path/to/model or openai:gpt-4o-mini.",
+            hint=hint + ".",
             param="model",
         )
 

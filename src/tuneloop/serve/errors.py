@@ -81,7 +81,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
         if exc.status_code == 404 and message == "Not Found":
-            message = "Unknown route. tuneloop serves /v1/chat/completions, /v1/models, /healthz."
+            message = (
+                "Unknown route. tuneloop serves /v1/chat/completions, /v1/models, /healthz, "
+                "and its API description at /openapi.json and /docs."
+            )
         return error_response(
             exc.status_code,
             message,
