@@ -212,11 +212,11 @@ def load_settings(project: str | Path | None = None, **overrides: Any) -> Settin
         project_dir = find_project_dir()
     if project_dir:
         data = _read_project_file(project_dir / PROJECT_FILE)
-        source = f"{project_dir / PROJECT_FILE} or TUNELOOP_* environment variables"
+        where = str(project_dir / PROJECT_FILE)
     else:
-        # No project: TUNELOOP_HOME itself plays the project's .tuneloop/ folder.
+        # No project: TUNELOOP_HOME itself plays the role of a project's .tuneloop/ folder.
         data = {"database_url": "sqlite:///tuneloop.db", "artifact_dir": "artifacts"}
-        source = "TUNELOOP_* environment variables"
+        where = ""
     token = _file_data.set(data)
     try:
         settings = Settings(project_dir=project_dir or tuneloop_home(), **overrides)
@@ -224,19 +224,18 @@ def load_settings(project: str | Path | None = None, **overrides: Any) -> Settin
         problems = []
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"])
+            fix_in = f"{where} or {_env_name(err['loc'])}" if where else _env_name(err["loc"])
             if err["type"] == "extra_forbidden":
                 table, known = _table_keys(err["loc"][:-1])
                 problems.append(
-                    f"unknown key '{key}' (set in {source} as {_env_name(err['loc'])}; "
-                    f"known keys{table}: {known})"
+                    f"unknown key '{key}' — remove it from {fix_in} (known keys{table}: {known})"
                 )
             else:
                 problems.append(
-                    f"key '{key}': {err['msg']} (got {err.get('input')!r}; "
-                    f"set it in {source} or {_env_name(err['loc'])})"
+                    f"'{key}': {err['msg']} (got {err.get('input')!r}) — fix it in {fix_in}"
                 )
         raise ConfigError(
-            f"Invalid tuneloop settings from {source}: " + "; ".join(problems) + ".",
+            "Invalid tuneloop settings: " + "; ".join(problems) + ".",
             hint="Correct or remove those keys; `docs/config.md` lists every key.",
         ) from exc
     finally:
