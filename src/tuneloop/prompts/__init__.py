@@ -1,0 +1,1 @@
+"""Prompt engineering: templates (system, context, few-shot, variables), lint, runs, versions."""

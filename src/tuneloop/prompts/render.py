@@ -1,0 +1,211 @@
+"""Turn a prompt file plus variables into OpenAI chat messages, in a Jinja2 sandbox.
+
+Why Jinja2's ``ImmutableSandboxedEnvironment``: prompt files and variable values may come from
+other people (a shared repository, an HTTP request naming ``name@production``). The sandbox blocks
+attribute access to internals (``{{ ''.__class__.__mro__ }}``-style template injection), calling
+unsafe methods and mutating values; ``StrictUndefined`` turns a misspelt variable into an error
+instead of an empty string silently sent to the model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from tuneloop.errors import PromptError
+from tuneloop.models.types import Message
+from tuneloop.prompts.template import Example, PromptFile, Variable
+from tuneloop.text.korean import has_hangul
+
+__all__ = ["Rendered", "coerce_variable", "render", "resolve_variables", "template_env"]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    messages: list[Message]
+    variables: dict[str, Any]
+    examples: list[Example] = field(default_factory=list)
+
+    def as_dicts(self) -> list[dict[str, str]]:
+        return [m.as_dict() for m in self.messages]
+
+
+_ENV: ImmutableSandboxedEnvironment | None = None
+
+
+def template_env() -> ImmutableSandboxedEnvironment:
+    global _ENV
+    if _ENV is None:
+        _ENV = ImmutableSandboxedEnvironment(
+            undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
+        )
+    return _ENV
+
+
+def coerce_variable(name: str, spec: Variable, value: Any, where: str) -> Any:
+    """Check ``value`` against the declared type; strings from the CLI are converted."""
+    kind = spec.type
+    try:
+        if kind == "string":
+            if not isinstance(value, str):
+                raise TypeError
+        elif kind == "integer":
+            if isinstance(value, str):
+                value = int(value.strip())
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError
+        elif kind == "number":
+            if isinstance(value, str):
+                value = float(value.strip())
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError
+        elif kind == "boolean":
+            if isinstance(value, str):
+                lowered = value.strip().lower()
+                if lowered not in {"true", "false", "1", "0", "yes", "no"}:
+                    raise TypeError
+                value = lowered in {"true", "1", "yes"}
+            if not isinstance(value, bool):
+                raise TypeError
+        elif kind == "list":
+            if isinstance(value, str):
+                value = json.loads(value) if value.strip().startswith("[") else value.split(",")
+            if not isinstance(value, list):
+                raise TypeError
+    except (TypeError, ValueError) as exc:
+        raise PromptError(
+            f"{where}: variable '{name}' must be {kind}, got {value!r}.",
+            hint=f"Pass a {kind} value for '{name}'.",
+        ) from exc
+    if spec.enum is not None and value not in spec.enum:
+        raise PromptError(
+            f"{where}: variable '{name}' must be one of {spec.enum}, got {value!r}.",
+            hint="Use one of the allowed values.",
+        )
+    return value
+
+
+def resolve_variables(prompt: PromptFile, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Given values + defaults, type-checked; unknown or missing variables are errors."""
+    declared = prompt.template.variables
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise PromptError(
+            f"{prompt.path}: unknown variable(s) {', '.join(repr(u) for u in unknown)} for prompt "
+            f"'{prompt.name}' (declared: {', '.join(declared) or 'none'}).",
+            hint="Fix the variable name, or declare it under `variables:` in the prompt file.",
+        )
+    values: dict[str, Any] = {}
+    for name, spec in declared.items():
+        where = prompt.where("variables", name)
+        if name in given:
+            values[name] = coerce_variable(name, spec, given[name], where)
+        elif spec.default is not None:
+            values[name] = coerce_variable(name, spec, spec.default, where)
+        elif spec.required:
+            raise PromptError(
+                f"{where}: missing required variable '{name}' for prompt '{prompt.name}'.",
+                hint=f"Pass it, e.g. `--var {name}=...`.",
+            )
+        else:
+            values[name] = ""
+    return values
+
+
+def _render_text(prompt: PromptFile, text: str, values: Mapping[str, Any], *loc: int | str) -> str:
+    where = prompt.where(*loc)
+    try:
+        return template_env().from_string(text).render(**values).strip()
+    except SecurityError as exc:
+        raise PromptError(
+            f"{where}: unsafe template expression blocked by the sandbox ({exc}).",
+            hint="Templates may only use variables, filters and simple expressions.",
+        ) from exc
+    except jinja2.UndefinedError as exc:
+        raise PromptError(
+            f"{where}: {exc.message} in prompt '{prompt.name}'.",
+            hint="Declare the variable under `variables:` or fix its name in the template.",
+        ) from exc
+    except jinja2.TemplateSyntaxError as exc:
+        raise PromptError(
+            f"{where}: template syntax error on line {exc.lineno} of that field: {exc.message}.",
+            hint="Check the {{ }} and {% %} pairs.",
+        ) from exc
+
+
+def _context_text(prompt: PromptFile, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    blocks = []
+    for i, item in enumerate(prompt.template.context):
+        if item.file is not None:
+            file = (prompt.base_dir / item.file).resolve()
+            try:
+                raw = file.read_text(encoding="utf-8")
+            except (FileNotFoundError, UnicodeDecodeError) as exc:
+                raise PromptError(
+                    f"{prompt.where('context', i, 'file')}: cannot read {file} ({exc}).",
+                    hint="Paths are relative to the prompt file; files must be UTF-8.",
+                ) from exc
+            blocks.append((item.name, raw.strip()))
+        else:
+            blocks.append((item.name, _render_text(prompt, item.text or "", values, "context", i)))
+    return blocks
+
+
+def _output_hint(prompt: PromptFile, korean: bool) -> str:
+    out = prompt.template.output
+    lines: list[str] = []
+    if out.format == "json":
+        if korean:
+            lines.append("답변은 JSON으로만 작성하세요.")
+        else:
+            lines.append("Answer with JSON only.")
+        if out.schema_:
+            schema = json.dumps(out.schema_, ensure_ascii=False, indent=2)
+            lines.append(("JSON 스키마:" if korean else "JSON Schema:") + "\n" + schema)
+    elif out.format == "list":
+        lines.append("번호를 매긴 목록으로 답하세요." if korean else "Answer as a numbered list.")
+    elif out.format == "markdown":
+        lines.append("Markdown으로 답하세요." if korean else "Answer in Markdown.")
+    if out.instructions:
+        lines.append(out.instructions.strip())
+    return "\n".join(lines)
+
+
+def render(
+    prompt: PromptFile,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    examples: Sequence[Example] | None = None,
+) -> Rendered:
+    """Render messages: system (+ context + output hint), few-shot pairs, then the user turn.
+
+    ``examples`` replaces the file's static examples (dynamic few-shot passes its selection).
+    """
+    t = prompt.template
+    values = resolve_variables(prompt, variables or {})
+    user = _render_text(prompt, t.user, values, "user")
+    system = _render_text(prompt, t.system, values, "system") if t.system else ""
+    korean = has_hangul(system + user)
+    parts = [system] if system else []
+    context = _context_text(prompt, values)
+    if context:
+        heading = "참고 자료" if korean else "Context"
+        parts.append(f"## {heading}\n" + "\n\n".join(f"### {n}\n{body}" for n, body in context))
+    hint = _output_hint(prompt, korean)
+    if hint:
+        parts.append(hint)
+    messages: list[Message] = []
+    if parts:
+        messages.append(Message("system", "\n\n".join(parts)))
+    chosen = list(t.examples if examples is None else examples)
+    for ex in chosen:
+        messages.append(Message("user", ex.user.strip()))
+        messages.append(Message("assistant", ex.assistant.strip()))
+    messages.append(Message("user", user))
+    return Rendered(messages=messages, variables=values, examples=chosen)

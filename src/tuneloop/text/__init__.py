@@ -1,0 +1,1 @@
+"""Language tools shared by every stage: Korean morphemes, language detection."""
