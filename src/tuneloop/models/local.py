@@ -102,9 +102,22 @@ def _pick_device(requested: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-@functools.lru_cache(maxsize=4)
+_load_lock = threading.Lock()
+
+
 def load_weights(folder: Path, gguf_file: str | None, device: str = "auto") -> LocalWeights:
-    """Load (once per process) the model and tokenizer; never downloads anything."""
+    """Load (once per process) the model and tokenizer; never downloads anything.
+
+    Serialized by a lock: ``from_pretrained`` patches process-wide torch state while it builds a
+    model (meta-device init), so two first requests loading at once corrupt each other, and the
+    cache alone would not stop both from loading.
+    """
+    with _load_lock:
+        return _load_weights(folder, gguf_file, device)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_weights(folder: Path, gguf_file: str | None, device: str) -> LocalWeights:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging

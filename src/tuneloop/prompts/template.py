@@ -79,8 +79,10 @@ class ExamplesFrom(_Strict):
         'OpenAI chat format {"messages": [...]} per line.'
     )
     k: int = Field(3, ge=1, le=20, description="How many examples to include.")
-    selector: Literal["bm25", "embedding", "first"] = Field(
-        "bm25", description="bm25 (Korean morphemes via kiwipiepy), embedding, or first k."
+    selector: str = Field(
+        "bm25",
+        description="bm25 (Korean morphemes via kiwipiepy), embedding (English), first, or a "
+        "selector a plugin registers.",
     )
 
 

@@ -11,6 +11,7 @@ so they are safe to keep after the transaction, to pass between threads and to s
         record, key = store.keys.create("ci")
         store.registrations.register("support-bot", "transformers", {"path": "..."})
         artifact = store.artifacts.put_bytes(b"...", media_type="application/jsonl")
+        version, created = store.prompts.push("support", yaml_text, author="kim")
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tuneloop.store.artifacts import ArtifactRecord, ArtifactStore
@@ -27,10 +29,12 @@ from tuneloop.store.engine import connect, make_engine, masked_url, session_scop
 from tuneloop.store.keys import ApiKeyRecord, ApiKeys
 from tuneloop.store.migrate import current_revision, downgrade, head_revision, upgrade
 from tuneloop.store.projects import ProjectRecord, Projects
+from tuneloop.store.prompt_runs import PromptRuns
 from tuneloop.store.registrations import ModelRegistration, Registrations
 
 if TYPE_CHECKING:
     from tuneloop.config import Settings
+    from tuneloop.registry.prompts import PromptRegistry
 
 __all__ = [
     "ApiKeyRecord",
@@ -49,6 +53,14 @@ __all__ = [
     "session_scope",
     "upgrade",
 ]
+
+
+def _prompt_registry(engine: Engine) -> PromptRegistry:
+    # Imported here: tuneloop.registry builds on tuneloop.store, so a module-level import would be
+    # circular whenever tuneloop.registry is imported first.
+    from tuneloop.registry.prompts import PromptRegistry
+
+    return PromptRegistry(engine)
 
 
 class Store:
@@ -77,6 +89,8 @@ class Store:
         self.registrations = Registrations(self.engine)
         self.artifacts = ArtifactStore(self.engine, self.artifact_dir)
         self.projects = Projects(self.engine)
+        self.prompts: PromptRegistry = _prompt_registry(self.engine)
+        self.prompt_runs = PromptRuns(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, migrate: bool = True) -> Store:

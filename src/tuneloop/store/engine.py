@@ -63,6 +63,7 @@ def make_engine(url: str | URL) -> Engine:
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if is_sqlite:
         connect_args["check_same_thread"] = False
+        connect_args["timeout"] = 30  # seconds a writer waits for the lock (busy timeout)
         db_file = _sqlite_file(parsed)
         if db_file is not None:
             try:
@@ -100,7 +101,11 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front. A plain (deferred) BEGIN that reads and then
+        # writes fails at once with "database is locked" when another writer got in between —
+        # SQLite cannot wait there — which concurrent server requests hit (API-key last-use
+        # updates). With IMMEDIATE, writers queue on the busy timeout instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def cannot_connect(url: str | URL, exc: BaseException) -> StoreError:

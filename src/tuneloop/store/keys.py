@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 
@@ -28,6 +28,7 @@ from tuneloop.store.schema import ApiKey, utcnow
 __all__ = ["KEY_PREFIX", "ApiKeyRecord", "ApiKeys", "generate", "hash_key"]
 
 KEY_PREFIX = "tl-"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 _RANDOM_CHARS = 40
 _DISPLAY_CHARS = len(KEY_PREFIX) + 6  # "tl-" + 6 random chars: enough to tell keys apart
 
@@ -95,7 +96,10 @@ class ApiKeys:
                 return None
             if row.revoked_at is not None:
                 return None
-            row.last_used_at = utcnow()
+            now = utcnow()
+            # Every request verifies its key: write last use at most once a minute, not per call.
+            if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+                row.last_used_at = now
             return _record(row)
 
     def list(self, *, include_revoked: bool = True) -> builtins.list[ApiKeyRecord]:

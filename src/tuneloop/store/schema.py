@@ -17,7 +17,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -27,6 +39,11 @@ __all__ = [
     "Base",
     "ModelRegistrationRow",
     "Project",
+    "PromptLabelEventRow",
+    "PromptLabelRow",
+    "PromptRunResultRow",
+    "PromptRunRow",
+    "PromptVersionRow",
     "UTCDateTime",
     "utcnow",
 ]
@@ -118,3 +135,104 @@ class Artifact(Base):
     # ``metadata`` is reserved on declarative classes, hence the attribute name.
     meta: Mapped[dict[str, Any]] = mapped_column("metadata")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PromptVersionRow(Base):
+    """One immutable version of a prompt: the YAML text as pushed, numbered 1, 2, 3 … per name.
+
+    ``(name, version)`` is unique so concurrent pushes cannot both take the same number;
+    ``(name, content_hash)`` is unique so pushing the same text twice cannot make a second version.
+    """
+
+    __tablename__ = "prompt_versions"
+    __table_args__ = (
+        UniqueConstraint("name", "version", name="uq_prompt_versions_name_version"),
+        UniqueConstraint("name", "content_hash", name="uq_prompt_versions_name_content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    author: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PromptLabelRow(Base):
+    """Where a label (production, staging …) of a prompt points now; it must name a version."""
+
+    __tablename__ = "prompt_labels"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["name", "version"],
+            ["prompt_versions.name", "prompt_versions.version"],
+            name="fk_prompt_labels_name_prompt_versions",
+        ),
+    )
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    label: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class PromptLabelEventRow(Base):
+    """One move of a label: set (``from_version`` null), moved, or removed (``to_version`` null)."""
+
+    __tablename__ = "prompt_label_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    label: Mapped[str] = mapped_column(String(100))
+    from_version: Mapped[int | None] = mapped_column(Integer)
+    to_version: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by: Mapped[str] = mapped_column(String(200))
+
+
+class PromptRunRow(Base):
+    """One `tuneloop prompt run` / `compare` arm: which prompt, which model, with what params."""
+
+    __tablename__ = "prompt_runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    prompt_ref: Mapped[str] = mapped_column(String(500))
+    prompt_name: Mapped[str] = mapped_column(String(200), index=True)
+    prompt_version: Mapped[int | None] = mapped_column(Integer)
+    prompt_hash: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(500))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    n_cases: Mapped[int] = mapped_column(Integer)
+    n_errors: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PromptRunResultRow(Base):
+    """One case of a prompt run: its variables, the messages sent, and the answer or error."""
+
+    __tablename__ = "prompt_run_results"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["run_id"],
+            ["prompt_runs.id"],
+            name="fk_prompt_run_results_run_id_prompt_runs",
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint("run_id", "idx", name="uq_prompt_run_results_run_id_idx"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(40))
+    idx: Mapped[int] = mapped_column(Integer)
+    variables: Mapped[dict[str, Any]] = mapped_column(JSON)
+    messages: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    tags: Mapped[list[str]] = mapped_column(JSON)
+    output: Mapped[str | None] = mapped_column(Text)
+    finish_reason: Mapped[str | None] = mapped_column(String(20))
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
