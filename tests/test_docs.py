@@ -30,6 +30,8 @@ PAGES = {
     "keys": "keys.md",
     "db": "db.md",
     "serve": "serve.md",
+    "prompt": "prompts.md",
+    "schema": "prompts.md",
 }
 SKIPPED_OPTIONS = {"--help", "--install-completion", "--show-completion"}
 SKIPPED_SETTINGS = {"project_dir"}

@@ -63,7 +63,7 @@ def test_missing_required_variable_names_it_and_the_file():
 
 
 def test_unknown_variable_is_an_error_listing_declared_ones():
-    with pytest.raises(PromptError, match="unknown variable.*'topik'.*declared: count, topic"):
+    with pytest.raises(PromptError, match=r"unknown variable.*'topik'.*declared: count, topic"):
         render(prompt(), {"topik": "x"})
 
 
@@ -115,7 +115,7 @@ def test_schema_errors_point_at_the_offending_key():
     with pytest.raises(PromptError) as info:
         prompt(text)
     assert "seoul.yaml:5:11: variables.n.type" in info.value.message
-    with pytest.raises(PromptError, match="seoul.yaml:3:1: colour: unknown key"):
+    with pytest.raises(PromptError, match=r"seoul\.yaml:3:1: colour: unknown key"):
         prompt("name: x\nuser: hi\ncolour: red\n")
     with pytest.raises(PromptError, match="user: Field required"):
         prompt("name: x\n")

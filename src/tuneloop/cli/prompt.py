@@ -75,6 +75,12 @@ def lint(
     disable: Annotated[
         list[str] | None, typer.Option("--disable", help="Skip these rule ids (repeatable).")
     ] = None,
+    context_window: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Check length against this many tokens (estimated unless --model)."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check prompts for vague requests, contradictions, bad examples, PII and more.
@@ -88,7 +94,13 @@ def lint(
     report: list[dict[str, Any]] = []
     failed = False
     for file in files:
-        issues = lint_prompt(load_prompt(file), model=chat_model, rules=rule, disable=disable or ())
+        issues = lint_prompt(
+            load_prompt(file),
+            model=chat_model,
+            rules=rule,
+            disable=disable or (),
+            context_window=context_window,
+        )
         failed = failed or has_errors(issues)
         report.append({"file": str(file), "issues": [i.as_dict() for i in issues]})
         if not as_json:

@@ -22,6 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# Imported here, not inside methods: transformers' lazy attribute loading is not thread-safe, and
+# the first generations often start on several threads at once (server requests, batch runs).
+# This module itself is imported only when a local model is actually used.
+import torch
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    StoppingCriteriaList,
+    TextIteratorStreamer,
+)
+from transformers.utils import logging as hf_logging
+
 from tuneloop.errors import BackendError, BackendUnavailable, ContextWindowExceeded
 from tuneloop.models.base import collect
 from tuneloop.models.types import (
@@ -95,8 +107,6 @@ class LocalWeights:
 
 
 def _pick_device(requested: str) -> str:
-    import torch
-
     if requested != "auto":
         return requested
     return "cuda" if torch.cuda.is_available() else "cpu"
@@ -118,10 +128,6 @@ def load_weights(folder: Path, gguf_file: str | None, device: str = "auto") -> L
 
 @functools.lru_cache(maxsize=4)
 def _load_weights(folder: Path, gguf_file: str | None, device: str) -> LocalWeights:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     kwargs: dict[str, Any] = {"local_files_only": True}
     if gguf_file:
@@ -151,7 +157,6 @@ class _Controller:
         self.cancelled = threading.Event()
 
     def __call__(self, input_ids: Any, scores: Any, **_: Any) -> Any:
-        import torch
 
         self.generated = int(input_ids.shape[1]) - self.prompt_len
         stop = self.cancelled.is_set()
@@ -225,8 +230,6 @@ class LocalChatModel:
         return collect(self._name, self.stream(messages, params))
 
     def stream(self, messages: Sequence[Message], params: SamplingParams) -> Iterator[Chunk]:
-        import torch
-        from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         weights = self.weights
         tok = weights.tokenizer

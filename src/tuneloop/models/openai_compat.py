@@ -31,13 +31,18 @@ from tuneloop.models.types import Chunk, Completion, FinishReason, Message, Samp
 if TYPE_CHECKING:
     import openai
 
-__all__ = ["OpenAIChatModel", "estimate_tokens"]
+__all__ = ["OpenAIChatModel", "estimate_message_tokens", "estimate_tokens"]
 
 
 def estimate_tokens(text: str) -> int:
     """Rough token count: Hangul syllables ~1 token each, other text ~4 characters per token."""
     hangul = sum(1 for ch in text if "\uac00" <= ch <= "\ud7a3")
     return hangul + (len(text) - hangul + 3) // 4
+
+
+def estimate_message_tokens(messages: Sequence[Message]) -> int:
+    """Estimated prompt tokens of a chat: content plus ~4 tokens of framing per message, +2."""
+    return sum(4 + estimate_tokens(m.content) for m in messages) + 2
 
 
 class OpenAIChatModel:
@@ -90,7 +95,7 @@ class OpenAIChatModel:
         return self._context_window
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
-        return sum(4 + estimate_tokens(m.content) for m in messages) + 2
+        return estimate_message_tokens(messages)
 
     def _request(self, messages: Sequence[Message], params: SamplingParams) -> dict[str, Any]:
         req: dict[str, Any] = {

@@ -9,6 +9,7 @@ case is recorded with its error and the batch goes on — one bad row must not l
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from tuneloop.prompts.render import render
 from tuneloop.prompts.template import PromptFile, PromptParams
 
 __all__ = ["CaseResult", "merge_params", "run_case", "run_cases"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,15 @@ def run_case(
     except TuneloopError as exc:
         return CaseResult(
             case.index, case.variables, messages, error=f"{exc.code}: {exc}", tags=case.tags
+        )
+    except Exception as exc:  # a backend bug must not lose the other cases' results
+        log.exception("case %d failed unexpectedly", case.index)
+        return CaseResult(
+            case.index,
+            case.variables,
+            messages,
+            error=f"internal_error: {type(exc).__name__}: {exc}",
+            tags=case.tags,
         )
     return CaseResult(
         index=case.index,

@@ -15,6 +15,7 @@ from tuneloop.text.korean import Morpheme
 
 __all__ = [
     "KOREAN_COUNTERS",
+    "VAGUE_COUNTS",
     "english_number",
     "korean_number",
     "korean_quantity",

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tuneloop.models.openai_compat import estimate_tokens
+from tuneloop.models.openai_compat import estimate_message_tokens, estimate_tokens
 from tuneloop.models.types import DEFAULT_MAX_TOKENS
 from tuneloop.prompts.lint.base import LintContext, LintIssue, Loc, Rule, Severity
 
 __all__ = ["ContextTooLong"]
 
 WARN_FRACTION = 0.75
-_PER_MESSAGE = 4  # chat framing per message, as OpenAIChatModel.count_tokens estimates it
 
 
 def _largest_part(ctx: LintContext) -> Loc:
@@ -51,7 +50,7 @@ class ContextTooLong(Rule):
             prompt_tokens = ctx.model.count_tokens(messages)
             how = f"Counted with {ctx.model.name}'s tokenizer."
         else:
-            prompt_tokens = sum(_PER_MESSAGE + estimate_tokens(m.content) for m in messages) + 2
+            prompt_tokens = estimate_message_tokens(messages)
             how = "Estimated without a model; pass one for an exact count."
         answer = ctx.prompt.template.params.max_tokens or DEFAULT_MAX_TOKENS
         total = prompt_tokens + answer
