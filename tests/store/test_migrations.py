@@ -21,6 +21,7 @@ TABLES = {
     "prompt_label_events",
     "prompt_runs",
     "prompt_run_results",
+    "dataset_versions",
 }
 
 
@@ -48,7 +49,7 @@ def test_upgrade_from_empty_creates_every_table(engine):
 
 def test_current_revision_is_head_after_upgrade(engine):
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0003"
+    assert current_revision(engine) == head_revision() == "0004"
 
 
 def test_downgrade_to_base_drops_every_table(engine):

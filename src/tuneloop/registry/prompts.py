@@ -31,20 +31,18 @@ from __future__ import annotations
 import builtins
 import difflib
 import hashlib
-import random
-import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from tuneloop.errors import NotFound, PromptError, StoreError
-from tuneloop.store.engine import session_scope
+from tuneloop.errors import NotFound, PromptError
+from tuneloop.registry import refs
+from tuneloop.registry.refs import LATEST
+from tuneloop.store.engine import session_scope, write_with_retry
 from tuneloop.store.schema import PromptLabelEventRow, PromptLabelRow, PromptVersionRow, utcnow
 
 __all__ = [
@@ -58,14 +56,6 @@ __all__ = [
     "parse_ref",
 ]
 
-LATEST = "latest"
-"""The selector that always means the newest version; reserved, so no label can take it."""
-
-# The same rule as ``tuneloop.prompts.template.NAME_PATTERN`` (the registry cannot import it).
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
-_LABEL = re.compile(r"[a-z][a-z0-9_-]{0,99}")
-_VERSION = re.compile(r"v?([0-9]+)")
-_MAX_ATTEMPTS = 30
 
 T = TypeVar("T")
 
@@ -133,38 +123,11 @@ def parse_ref(ref: str) -> tuple[str, int | str]:
 
     Raises :class:`PromptError` if ``ref`` is not of that form.
     """
-    name, at, selector = ref.partition("@")
-    _check_name(name, what=f"prompt reference {ref!r}")
-    if not at:
-        return name, LATEST
-    if version := _VERSION.fullmatch(selector):
-        number = int(version.group(1))
-        if number < 1:
-            raise PromptError(
-                f"Bad prompt reference {ref!r}: versions start at 1.",
-                hint=f"Use {name}@1, {name}@latest or {name}@<label>.",
-                param="ref",
-            )
-        return name, number
-    if selector == LATEST or _LABEL.fullmatch(selector):
-        return name, selector
-    raise PromptError(
-        f"Bad prompt reference {ref!r}.",
-        hint=f"Use {name} or {name}@latest (newest version), {name}@3 (version 3) or "
-        f"{name}@production (a label: lowercase letters, digits, - and _).",
-        param="ref",
-    )
+    return refs.parse_ref(ref, kind="prompt", error=PromptError)
 
 
-def _check_name(name: str, *, what: str = "prompt name") -> None:
-    if not _NAME.fullmatch(name):
-        raise PromptError(
-            f"Bad {what}: {name!r} is not a prompt name.",
-            hint="Prompt names start with a letter or digit and contain only letters, digits, "
-            "'.', '_' and '-' (at most 200 characters); refer to a version as name@3 or "
-            "name@label.",
-            param="name",
-        )
+def _check_name(name: str) -> None:
+    refs.check_name(name, kind="prompt", error=PromptError)
 
 
 def _check_label(label: str) -> None:
@@ -174,7 +137,7 @@ def _check_label(label: str) -> None:
             hint="Pick another label, e.g. production, staging or canary.",
             param="label",
         )
-    if not _LABEL.fullmatch(label) or _VERSION.fullmatch(label):
+    if not refs.LABEL_PATTERN.fullmatch(label) or refs.VERSION_PATTERN.fullmatch(label):
         raise PromptError(
             f"Bad label {label!r}.",
             hint="Labels are lowercase identifiers such as production, staging or canary: a "
@@ -215,16 +178,6 @@ def _event(row: PromptLabelEventRow) -> PromptLabelEvent:
         at=row.at,
         by=row.by,
     )
-
-
-def _retryable(exc: DBAPIError) -> bool:
-    """A write that lost a race: retrying the whole transaction can succeed."""
-    if isinstance(exc, IntegrityError):
-        return True
-    sqlite_code = getattr(exc.orig, "sqlite_errorcode", None)
-    if isinstance(sqlite_code, int) and sqlite_code & 0xFF == 5:  # SQLITE_BUSY, BUSY_SNAPSHOT …
-        return True
-    return getattr(exc.orig, "sqlstate", None) in {"40001", "40P01"}
 
 
 def _latest(session: Session, name: str) -> int:
@@ -514,19 +467,4 @@ class PromptRegistry:
         return text + "\n" if text else ""
 
     def _write(self, work: Callable[[Session], T], what: str) -> T:
-        """Run ``work`` in a transaction, retrying from the start when it lost a race."""
-        for attempt in range(_MAX_ATTEMPTS):
-            try:
-                with session_scope(self._engine) as session:
-                    return work(session)
-            except DBAPIError as exc:
-                if not _retryable(exc):
-                    raise
-                if attempt == _MAX_ATTEMPTS - 1:
-                    raise StoreError(
-                        f"Could not {what}: {_MAX_ATTEMPTS} attempts lost to concurrent writers.",
-                        hint="Try again; if it keeps happening, another process is holding the "
-                        "database busy.",
-                    ) from exc
-                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
-        raise AssertionError("unreachable")  # pragma: no cover
+        return write_with_retry(self._engine, work, what)

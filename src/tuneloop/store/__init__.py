@@ -12,6 +12,7 @@ so they are safe to keep after the transaction, to pass between threads and to s
         store.registrations.register("support-bot", "transformers", {"path": "..."})
         artifact = store.artifacts.put_bytes(b"...", media_type="application/jsonl")
         version, created = store.prompts.push("support", yaml_text, author="kim")
+        dataset, created = store.datasets.push("seoul-qa", {"train": "train.jsonl"}, author="kim")
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from tuneloop.store.registrations import ModelRegistration, Registrations
 
 if TYPE_CHECKING:
     from tuneloop.config import Settings
+    from tuneloop.registry.datasets import DatasetRegistry
     from tuneloop.registry.prompts import PromptRegistry
 
 __all__ = [
@@ -61,6 +63,12 @@ def _prompt_registry(engine: Engine) -> PromptRegistry:
     from tuneloop.registry.prompts import PromptRegistry
 
     return PromptRegistry(engine)
+
+
+def _dataset_registry(engine: Engine, artifacts: ArtifactStore) -> DatasetRegistry:
+    from tuneloop.registry.datasets import DatasetRegistry
+
+    return DatasetRegistry(engine, artifacts)
 
 
 class Store:
@@ -91,6 +99,7 @@ class Store:
         self.projects = Projects(self.engine)
         self.prompts: PromptRegistry = _prompt_registry(self.engine)
         self.prompt_runs = PromptRuns(self.engine)
+        self.datasets: DatasetRegistry = _dataset_registry(self.engine, self.artifacts)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, migrate: bool = True) -> Store:

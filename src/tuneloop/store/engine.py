@@ -14,18 +14,30 @@ password masked — and what to do, instead of a driver traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
 from tuneloop.errors import StoreError
 
-__all__ = ["cannot_connect", "connect", "make_engine", "masked_url", "session_scope"]
+__all__ = [
+    "cannot_connect",
+    "connect",
+    "make_engine",
+    "masked_url",
+    "session_scope",
+    "write_with_retry",
+]
+
+T = TypeVar("T")
+_MAX_ATTEMPTS = 30
 
 PG_START_HINT = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 
@@ -152,3 +164,38 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     """
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    """A write that lost a race: retrying the whole transaction can succeed."""
+    if isinstance(exc, IntegrityError):
+        return True
+    sqlite_code = getattr(exc.orig, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int) and sqlite_code & 0xFF == 5:  # SQLITE_BUSY, BUSY_SNAPSHOT …
+        return True
+    return getattr(exc.orig, "sqlstate", None) in {"40001", "40P01"}
+
+
+def write_with_retry(engine: Engine, work: Callable[[Session], T], what: str) -> T:
+    """Run ``work`` in one transaction, retrying from the start when it lost a race.
+
+    Why: registries number versions with ``max + 1`` under a unique constraint. Two writers racing
+    for the same number cannot both win; the loser's transaction is rolled back and rerun, where it
+    sees the winner's row. SQLite's "database is locked" and PostgreSQL's serialization failures
+    are retried the same way. ``work`` must therefore be safe to run more than once.
+    """
+    for attempt in range(_MAX_ATTEMPTS):
+        try:
+            with session_scope(engine) as session:
+                return work(session)
+        except DBAPIError as exc:
+            if not _retryable(exc):
+                raise
+            if attempt == _MAX_ATTEMPTS - 1:
+                raise StoreError(
+                    f"Could not {what}: {_MAX_ATTEMPTS} attempts lost to concurrent writers.",
+                    hint="Try again; if it keeps happening, another process is holding the "
+                    "database busy.",
+                ) from exc
+            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+    raise AssertionError("unreachable")  # pragma: no cover

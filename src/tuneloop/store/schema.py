@@ -37,6 +37,7 @@ __all__ = [
     "ApiKey",
     "Artifact",
     "Base",
+    "DatasetVersionRow",
     "ModelRegistrationRow",
     "Project",
     "PromptLabelEventRow",
@@ -236,3 +237,32 @@ class PromptRunResultRow(Base):
     completion_tokens: Mapped[int] = mapped_column(Integer)
     latency_ms: Mapped[float] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class DatasetVersionRow(Base):
+    """One immutable version of a prepared dataset, numbered 1, 2, 3 … per name.
+
+    ``files`` maps each split (``train``, ``validation``, ``test``, or ``all``) to the sha256 of a
+    record file in the artifact store; ``content_hash`` is derived from those, so the same data
+    pushed twice is one version. ``pipeline`` records the steps and parameters (seeds included)
+    that produced it; ``parent`` is the reference of the version it was derived from, if any.
+    """
+
+    __tablename__ = "dataset_versions"
+    __table_args__ = (
+        UniqueConstraint("name", "version", name="uq_dataset_versions_name_version"),
+        UniqueConstraint("name", "content_hash", name="uq_dataset_versions_name_content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    parent: Mapped[str | None] = mapped_column(String(300))
+    files: Mapped[dict[str, Any]] = mapped_column(JSON)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    pipeline: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    card: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
