@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from tuneloop.data.ingest import Reader
+    from tuneloop.evaluate.metrics import MetricFactory
     from tuneloop.models.catalog import BackendFactory, ModelSpec
     from tuneloop.prompts.fewshot import SelectorFactory
     from tuneloop.prompts.lint import LintRule
+    from tuneloop.safety.pii import PiiRecognizer
 
 __all__ = ["hookimpl", "hookspec"]
 
@@ -51,4 +54,28 @@ def register_lint_rules(register: Callable[[LintRule], None]) -> None:
     """Call ``register(rule)`` for each prompt lint rule (:class:`tuneloop.prompts.lint.LintRule`).
 
     A rule whose ``id`` matches an earlier one replaces it.
+    """
+
+
+@hookspec
+def register_readers(register: Callable[[Reader], None]) -> None:
+    """Call ``register(reader)`` for each input format ``tuneloop data ingest`` can read
+    (:class:`tuneloop.data.ingest.Reader`). A reader whose ``name`` matches an earlier one
+    replaces it.
+    """
+
+
+@hookspec
+def register_pii_recognizers(register: Callable[[PiiRecognizer], None]) -> None:
+    """Call ``register(recognizer)`` for each PII recognizer
+    (:class:`tuneloop.safety.pii.PiiRecognizer`). A recognizer whose ``name`` matches an earlier
+    one replaces it.
+    """
+
+
+@hookspec
+def register_metrics(register: Callable[[str, MetricFactory], None]) -> None:
+    """Call ``register(name, factory)`` for each evaluation metric
+    (:class:`tuneloop.evaluate.metrics.Metric`); suites refer to metrics by ``name``. A later
+    registration of the same name replaces an earlier one.
     """

@@ -16,6 +16,9 @@ DEFAULT_PLUGINS = (
     "tuneloop.default_plugins.openai_backend",
     "tuneloop.default_plugins.testing_backends",
     "tuneloop.default_plugins.example_selectors",
+    "tuneloop.default_plugins.readers",
+    "tuneloop.default_plugins.pii_recognizers",
+    "tuneloop.default_plugins.metrics",
 )
 
 
