@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.tuneloop-installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test lint postgres clean
+.PHONY: setup demo test lint postgres chromium clean
 
 setup: $(STAMP)
 
@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 demo: setup
 	bash scripts/demo.sh
 
-test: setup postgres
+test: setup postgres chromium
 	$(BIN)/python -m pytest
 
 lint: setup
@@ -37,6 +37,9 @@ lint: setup
 
 postgres:
 	bash scripts/ensure-postgres.sh
+
+chromium:
+	bash scripts/ensure-chromium.sh
 
 clean:
 	rm -rf $(VENV) demo-project .pytest_cache .mypy_cache .ruff_cache

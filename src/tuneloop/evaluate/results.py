@@ -1,0 +1,83 @@
+"""What an evaluation run produces: per-case results and the run around them.
+
+Why a plain value contract between the runner and everything after it: reports, comparisons and
+gates read :class:`EvalRun` objects and never talk to a model or the database themselves, so they
+are pure functions that tests can feed hand-built runs, and a run loaded from the store looks
+exactly like one just produced.
+
+All scores are in [0, 1], higher is better (see :class:`tuneloop.evaluate.metrics.Score`).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = ["CaseResult", "EvalRun"]
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One case of a run: what was asked, what came back, and every metric's score."""
+
+    case_id: str
+    tags: tuple[str, ...]
+    messages: list[dict[str, Any]]
+    output: str | None
+    references: tuple[str, ...] = ()
+    scores: dict[str, float] = field(default_factory=dict)
+    details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    passed: bool | None = None
+    latency_ms: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: bool = False
+    error: str | None = None
+
+    @property
+    def question(self) -> str:
+        """The last user message (what a report shows as the input)."""
+        for message in reversed(self.messages):
+            if message.get("role") == "user" and isinstance(message.get("content"), str):
+                return str(message["content"])
+        return ""
+
+
+@dataclass(frozen=True)
+class EvalRun:
+    """One run of a suite against one model (and prompt version), with its results in case order."""
+
+    id: str
+    suite: str
+    suite_hash: str
+    model: str
+    created_at: datetime
+    metrics: tuple[str, ...]
+    results: tuple[CaseResult, ...]
+    prompt_ref: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def scores(self, metric: str) -> list[float]:
+        """The metric's scores of the cases that have one (errored cases have none)."""
+        return [r.scores[metric] for r in self.results if metric in r.scores]
+
+    def mean(self, metric: str) -> float:
+        """Mean score of ``metric``; NaN when no case has it."""
+        values = self.scores(metric)
+        return statistics.fmean(values) if values else math.nan
+
+    def summary(self) -> dict[str, float]:
+        """``{metric: mean}`` in the run's metric order."""
+        return {metric: self.mean(metric) for metric in self.metrics}
+
+    @property
+    def errors(self) -> int:
+        return sum(r.error is not None for r in self.results)
+
+    def tags(self) -> list[str]:
+        """Every tag used by a case, sorted."""
+        return sorted({tag for r in self.results for tag in r.tags})
