@@ -58,5 +58,14 @@ except openai.AuthenticationError as exc:
     print("a wrong key is refused:", exc.status_code)
 PY
 
+step "4. Prompt engineering: lint the vague prompt, then the improved one"
+$BIN/tuneloop prompt lint examples/seoul-travel/prompts/seoul-vague.yaml || true
+$BIN/tuneloop prompt lint examples/seoul-travel/prompts/seoul-guide.yaml
+
+step "5. Data: ingest documents + chat logs, make Q/A pairs, clean (PII, duplicates), split, version"
+$BIN/tuneloop data prepare examples/seoul-travel/data.yaml -m "demo" --out-dir "$PROJECT/data/seoul-qa"
+$BIN/tuneloop data validate "$PROJECT/data/seoul-qa/train.jsonl" --model smollm2-135m
+$BIN/tuneloop data show seoul-qa --card | head -40
+
 step "Done"
-echo "Next: fine-tuning on the Seoul sample (coming with the data and train stages) must improve the Korean answer."
+echo "Next: fine-tuning on seoul-qa (the train stage) must improve the Korean answer."

@@ -11,16 +11,27 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Morpheme", "content_tokens", "has_hangul", "kiwi", "morphemes", "space", "tokens"]
+__all__ = [
+    "Morpheme",
+    "content_tokens",
+    "has_hangul",
+    "kiwi",
+    "morphemes",
+    "space",
+    "tokens",
+    "tokens_many",
+]
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 _lock = threading.Lock()
 
 # Tags whose morphemes carry meaning (nouns, verbs, adjectives, adverbs, numbers, foreign words,
 # Latin/Hanja); particles, endings and punctuation are left out for matching.
+_PUNCT = ("SF", "SP", "SS", "SE", "SO", "SW")
 CONTENT_TAGS = ("NN", "NP", "NR", "VV", "VA", "MAG", "MM", "SN", "SL", "SH", "XR")
 
 
@@ -55,12 +66,23 @@ def morphemes(text: str) -> list[Morpheme]:
 
 def tokens(text: str, *, lower: bool = True) -> list[str]:
     """All morpheme forms except punctuation/symbols: the unit for token-F1 and shingles."""
-    out = [
-        m.form
-        for m in morphemes(text)
-        if not m.tag.startswith(("SF", "SP", "SS", "SE", "SO", "SW"))
-    ]
+    out = [m.form for m in morphemes(text) if not m.tag.startswith(_PUNCT)]
     return [t.lower() for t in out] if lower else out
+
+
+def tokens_many(texts: Sequence[str], *, lower: bool = True) -> list[list[str]]:
+    """:func:`tokens` of many texts in one Kiwi batch (Kiwi then uses its worker threads: about
+    twice as fast as one call per text). Empty texts give empty lists."""
+    wanted = [i for i, text in enumerate(texts) if text.strip()]
+    out: list[list[str]] = [[] for _ in texts]
+    if not wanted:
+        return out
+    with _lock:
+        results = list(kiwi().tokenize([texts[i] for i in wanted]))
+    for i, result in zip(wanted, results, strict=True):
+        forms = [t.form for t in result if not t.tag.startswith(_PUNCT)]
+        out[i] = [f.lower() for f in forms] if lower else forms
+    return out
 
 
 def content_tokens(text: str, *, lower: bool = True) -> list[str]:
