@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tuneloop.prompts.fewshot import SelectorFactory
     from tuneloop.prompts.lint import LintRule
     from tuneloop.safety.pii import PiiRecognizer
+    from tuneloop.train.registry import TrainerFactory
 
 __all__ = ["hookimpl", "hookspec"]
 
@@ -78,4 +79,12 @@ def register_metrics(register: Callable[[str, MetricFactory], None]) -> None:
     """Call ``register(name, factory)`` for each evaluation metric
     (:class:`tuneloop.evaluate.metrics.Metric`); suites refer to metrics by ``name``. A later
     registration of the same name replaces an earlier one.
+    """
+
+
+@hookspec
+def register_trainers(register: Callable[[str, TrainerFactory], None]) -> None:
+    """Call ``register(name, factory)`` for each fine-tuning backend
+    (:class:`tuneloop.train.base.Trainer`); ``tuneloop train --trainer NAME`` and the server's
+    fine-tuning API pick them by name.
     """

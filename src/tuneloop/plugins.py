@@ -19,6 +19,7 @@ DEFAULT_PLUGINS = (
     "tuneloop.default_plugins.readers",
     "tuneloop.default_plugins.pii_recognizers",
     "tuneloop.default_plugins.metrics",
+    "tuneloop.default_plugins.trainers",
 )
 
 

@@ -12,6 +12,13 @@ from tuneloop.store import Store, current_revision, downgrade, head_revision, ma
 from tuneloop.store.schema import Base
 
 TABLES = {
+    "files",
+    "train_jobs",
+    "train_job_events",
+    "train_checkpoints",
+    "model_versions",
+    "model_aliases",
+    "model_alias_events",
     "projects",
     "model_registrations",
     "api_keys",
@@ -22,6 +29,9 @@ TABLES = {
     "prompt_runs",
     "prompt_run_results",
     "dataset_versions",
+    "eval_runs",
+    "eval_results",
+    "response_cache",
 }
 
 
@@ -49,7 +59,7 @@ def test_upgrade_from_empty_creates_every_table(engine):
 
 def test_current_revision_is_head_after_upgrade(engine):
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0004"
+    assert current_revision(engine) == head_revision() == "0006"
 
 
 def test_downgrade_to_base_drops_every_table(engine):

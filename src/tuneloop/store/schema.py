@@ -38,13 +38,23 @@ __all__ = [
     "Artifact",
     "Base",
     "DatasetVersionRow",
+    "EvalResultRow",
+    "EvalRunRow",
+    "FileRow",
+    "ModelAliasEventRow",
+    "ModelAliasRow",
     "ModelRegistrationRow",
+    "ModelVersionRow",
     "Project",
     "PromptLabelEventRow",
     "PromptLabelRow",
     "PromptRunResultRow",
     "PromptRunRow",
     "PromptVersionRow",
+    "ResponseCacheRow",
+    "TrainCheckpointRow",
+    "TrainJobEventRow",
+    "TrainJobRow",
     "UTCDateTime",
     "utcnow",
 ]
@@ -266,3 +276,217 @@ class DatasetVersionRow(Base):
     author: Mapped[str] = mapped_column(String(200))
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EvalRunRow(Base):
+    """One `tuneloop eval run`: which suite (and its content hash), model, prompt and params.
+
+    ``summary`` holds each metric's mean (``null`` where no case has the metric), so listing runs
+    never has to read their results.
+    """
+
+    __tablename__ = "eval_runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    suite: Mapped[str] = mapped_column(String(200), index=True)
+    suite_hash: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(500))
+    prompt_ref: Mapped[str | None] = mapped_column(String(500))
+    metrics: Mapped[list[str]] = mapped_column(JSON)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    n_cases: Mapped[int] = mapped_column(Integer)
+    n_errors: Mapped[int] = mapped_column(Integer)
+    n_passed: Mapped[int] = mapped_column(Integer)
+    n_failed: Mapped[int] = mapped_column(Integer)
+    n_cached: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EvalResultRow(Base):
+    """One case of an eval run; everything but its position and id is one JSON document."""
+
+    __tablename__ = "eval_results"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["run_id"],
+            ["eval_runs.id"],
+            name="fk_eval_results_run_id_eval_runs",
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint("run_id", "idx", name="uq_eval_results_run_id_idx"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(40))
+    idx: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[str] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ResponseCacheRow(Base):
+    """A model answer remembered under the sha256 of (model identity, messages, sampling params)."""
+
+    __tablename__ = "response_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(500))
+    output: Mapped[str] = mapped_column(Text)
+    finish_reason: Mapped[str] = mapped_column(String(20))
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FileRow(Base):
+    """An uploaded file (OpenAI's ``/v1/files``): its bytes live in the artifact store."""
+
+    __tablename__ = "files"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(500))
+    purpose: Mapped[str] = mapped_column(String(40))
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="processed")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrainJobRow(Base):
+    """A fine-tuning job (fields follow OpenAI's job object) plus what a worker needs to run it:
+    who claimed it, its last heartbeat, and whether a cancel was requested."""
+
+    __tablename__ = "train_jobs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    trainer: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    base_model: Mapped[str] = mapped_column(String(500))
+    training_data: Mapped[str] = mapped_column(String(500))
+    validation_data: Mapped[str | None] = mapped_column(String(500))
+    hyperparameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    suffix: Mapped[str | None] = mapped_column(String(64))
+    seed: Mapped[int | None] = mapped_column(Integer)
+    fine_tuned_model: Mapped[str | None] = mapped_column(String(500))
+    trained_tokens: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON)
+    worker: Mapped[str | None] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime | None]
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class TrainJobEventRow(Base):
+    """One event of a job (a message or a metrics line), in order of ``seq``."""
+
+    __tablename__ = "train_job_events"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["job_id"],
+            ["train_jobs.id"],
+            name="fk_train_job_events_job_id_train_jobs",
+            ondelete="CASCADE",
+        ),
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    job_id: Mapped[str] = mapped_column(String(40), index=True)
+    level: Mapped[str] = mapped_column(String(10))
+    type: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrainCheckpointRow(Base):
+    """A saved training state of a job (a folder on disk, under the artifact dir)."""
+
+    __tablename__ = "train_checkpoints"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["job_id"],
+            ["train_jobs.id"],
+            name="fk_train_checkpoints_job_id_train_jobs",
+            ondelete="CASCADE",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(40), index=True)
+    step: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(1000))
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    model_id: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelVersionRow(Base):
+    """One immutable version of a named model, with its lineage: the base model, the dataset and
+    prompt versions, the hyperparameters and job that made it, its metrics and artifacts.
+
+    ``model_id`` is the servable name (``ft:smollm2-135m:tuneloop:seoul:abc123``); ``backend`` +
+    ``config`` say how to serve it, as for a model registration.
+    """
+
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    model_id: Mapped[str] = mapped_column(String(500), unique=True)
+    backend: Mapped[str] = mapped_column(String(100))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    base_model: Mapped[str] = mapped_column(String(500))
+    job_id: Mapped[str | None] = mapped_column(String(40))
+    dataset_ref: Mapped[str | None] = mapped_column(String(300))
+    prompt_ref: Mapped[str | None] = mapped_column(String(300))
+    hyperparameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    artifacts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelAliasRow(Base):
+    """Where an alias (production, staging …) of a model name points now."""
+
+    __tablename__ = "model_aliases"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["name", "version"],
+            ["model_versions.name", "model_versions.version"],
+            name="fk_model_aliases_name_model_versions",
+        ),
+    )
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class ModelAliasEventRow(Base):
+    """One move of a model alias (promotion or roll back), for the audit trail."""
+
+    __tablename__ = "model_alias_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    alias: Mapped[str] = mapped_column(String(100))
+    from_version: Mapped[int | None] = mapped_column(Integer)
+    to_version: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by: Mapped[str] = mapped_column(String(200))
