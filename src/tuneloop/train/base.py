@@ -10,8 +10,8 @@ routes are a thin mapping, not a translation layer.
 
 Hyperparameters are given in one place (:class:`Hyperparameters`, pydantic: the CLI flags, the
 ``train.yaml`` keys and the JSON Schema all come from it). OpenAI's three knobs (``n_epochs``,
-``batch_size``, ``learning_rate_multiplier``) are fields of it, so an OpenAI-style request maps onto a
-local run one to one; the local trainer adds the LoRA and schedule knobs.
+``batch_size``, ``learning_rate_multiplier``) are fields of it, so an OpenAI-style request maps
+onto a local run one to one; the local trainer adds the LoRA and schedule knobs.
 """
 
 from __future__ import annotations
