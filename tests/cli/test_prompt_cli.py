@@ -143,6 +143,33 @@ def test_run_single_and_batch_are_saved_as_runs(seoul, invoke):
         assert first.variables["interest"] == "역사를 좋아하는"
 
 
+def test_stored_runs_hold_no_personal_information(seoul, invoke):
+    result = invoke(
+        "--project",
+        seoul,
+        "prompt",
+        "run",
+        "seoul-guide",
+        "--model",
+        "echo",
+        "--json",
+        "--var",
+        "count=2",
+        "--var",
+        "interest=연락처 010-1234-5678 인 김민수 님이 좋아하는",
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    # the person running it sees the real answer; the store keeps only the redacted one
+    assert "010-1234-5678" in data["results"][0]["output"]
+    with Store.from_settings(load_settings(seoul)) as store:
+        [stored] = store.prompt_runs.results(data["run_id"])
+    saved = json.dumps([stored.variables, stored.messages, stored.output], ensure_ascii=False)
+    assert "010-1234-5678" not in saved and "김민수" not in saved
+    assert "<PHONE>" in stored.variables["interest"]
+    assert "<PHONE>" in stored.output
+
+
 def test_bad_var_syntax_and_bad_case_file_are_clear_errors(seoul, invoke):
     result = invoke(
         "--project", seoul, "prompt", "run", "seoul-guide", "--model", "echo", "--var", "count"

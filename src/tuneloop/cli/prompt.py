@@ -254,6 +254,21 @@ def _print_results(results: list[CaseResult]) -> None:
 def _save_run(
     ref: str, prompt: PromptFile, model: str, params: Any, results: list[CaseResult]
 ) -> str:
+    import dataclasses
+
+    from tuneloop.safety.storage import redact_for_storage
+
+    # Personal information never reaches the store: variables, messages and outputs are redacted.
+    stored = [
+        dataclasses.replace(
+            r,
+            variables=redact_for_storage(r.variables),
+            messages=redact_for_storage(r.messages),
+            output=redact_for_storage(r.output),
+            error=redact_for_storage(r.error),
+        )
+        for r in results
+    ]
     version = _version_of(prompt)
     return store().prompt_runs.save(
         prompt_ref=ref,
@@ -262,7 +277,7 @@ def _save_run(
         prompt_hash=prompt.content_hash,
         model=model,
         params=_params_dict(params),
-        results=results,
+        results=stored,
     )
 
 
