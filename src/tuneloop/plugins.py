@@ -1,4 +1,9 @@
-"""The process-wide plugin manager: default plugins plus those installed via entry points."""
+"""The process-wide plugin manager: default plugins plus those installed via entry points.
+
+Built-in hook implementations are marked ``tryfirst``: pluggy calls the newest plugin first, so
+without it the built-ins (registered first) would run last and silently win over a third-party
+plugin that registers the same name to replace one.
+"""
 
 from __future__ import annotations
 
