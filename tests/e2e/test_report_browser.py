@@ -1,0 +1,129 @@
+"""The report page in a real browser: Plotly draws every chart offline, Korean shows, no errors.
+
+Runs the system Chromium (``apt-get install chromium``) through Playwright's Python package — never
+``playwright install``, which downloads browsers. Every request other than the file itself is
+aborted and recorded, so a chart that needs a CDN fails here instead of on a reviewer's laptop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tuneloop.evaluate.report import summarize, write_report
+from tuneloop.evaluate.results import CaseResult, EvalRun
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+QUESTION = "경복궁은 몇 시에 문을 여나요?"
+ANSWER = "경복궁은 오전 9시에 문을 엽니다. <script>alert(1)</script>"
+
+
+def seoul_run() -> EvalRun:
+    topics = ["궁궐", "교통", "맛집", "야경"]
+    results = []
+    for i in range(24):
+        results.append(
+            CaseResult(
+                case_id=f"seoul-{i:02d}",
+                tags=(topics[i % 4],),
+                messages=[{"role": "user", "content": f"{QUESTION} ({i})"}],
+                output=None if i == 5 else f"{ANSWER} #{i}",
+                references=("오전 9시에 개장합니다.",),
+                scores={}
+                if i == 5
+                else {"token_f1": (i * 7 % 10) / 10, "exact": float(i % 3 == 0)},
+                latency_ms=150.0 + 37.0 * i,
+                prompt_tokens=60,
+                completion_tokens=25 + i,
+                error="upstream timed out" if i == 5 else None,
+            )
+        )
+    return EvalRun(
+        id="ev-20261125-b10b5e",
+        suite="seoul-travel",
+        suite_hash="d" * 64,
+        model="seoul-guide-lora",
+        created_at=datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
+        metrics=("token_f1", "exact"),
+        results=tuple(results),
+        prompt_ref="seoul-guide@3",
+    )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.is_file():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `apt-get install chromium` (CI installs it); "
+            "do not use `playwright install`.",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        launched.close()
+
+
+def test_report_renders_every_chart_offline_with_korean_text(browser: Any, tmp_path: Path) -> None:
+    path = write_report(summarize(seoul_run()), tmp_path / "report.html")
+    page = browser.new_page()
+    console_errors: list[str] = []
+    external: list[str] = []
+    dialogs: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console_errors.append(str(e)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def block(route: Any) -> None:
+        if not route.request.url.startswith("file://"):
+            external.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/*", block)
+    page.goto(path.resolve().as_uri(), wait_until="load")
+
+    plots = page.locator(".plotly-graph-div")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.plotly-graph-div')]"
+        ".every(d => d.querySelector('svg.main-svg'))",
+        timeout=15_000,
+    )
+    ids = sorted(plots.evaluate_all("divs => divs.map(d => d.id)"))
+    assert ids == ["dist-0", "dist-1", "dist-box", "latency-hist"]
+    for plot_id in ids:
+        assert page.locator(f"#{plot_id} svg.main-svg").count() >= 1, plot_id
+    # The histograms really drew bars (an empty axis would still have an svg).
+    assert page.locator("#dist-0 g.trace.bars path").count() > 0
+    assert page.locator("#latency-hist g.trace.bars path").count() > 0
+
+    assert page.evaluate("document.characterSet") == "UTF-8"
+    assert page.evaluate("document.documentElement.lang") == "ko"
+    first_question = page.get_by_text(f"{QUESTION} (", exact=False).first
+    assert first_question.is_visible()
+    assert QUESTION in first_question.inner_text()
+    tag_cell = page.locator('#tags tr[data-tag="야경"] td').first
+    assert tag_cell.inner_text() == "야경"
+    # The model's <script> is text on the page, not a script that ran.
+    assert "<script>alert(1)</script>" in page.locator("#worst .output").first.inner_text()
+
+    assert console_errors == []
+    assert dialogs == []
+    assert external == []
+    page.close()

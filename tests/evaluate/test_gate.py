@@ -1,0 +1,167 @@
+"""The gate: minimums, regression against a baseline, error rate — every check reported."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import UTC, datetime
+
+import pytest
+
+from tuneloop.errors import InvalidRequest
+from tuneloop.evaluate.gate import gate
+from tuneloop.evaluate.results import CaseResult, EvalRun
+
+
+def result(
+    case_id: str,
+    f1: float | None,
+    judge: float | None = None,
+    *,
+    tags: tuple[str, ...] = (),
+    error: str | None = None,
+) -> CaseResult:
+    scores = {} if error else {k: v for k, v in (("f1", f1), ("judge", judge)) if v is not None}
+    return CaseResult(
+        case_id=case_id,
+        tags=tags,
+        messages=[{"role": "user", "content": "How late is Namsan Tower open? 몇 시까지 해요?"}],
+        output=None if error else "밤 11시까지 운영합니다.",
+        scores=scores,
+        error=error,
+    )
+
+
+def make_run(run_id: str, results: list[CaseResult]) -> EvalRun:
+    return EvalRun(
+        id=run_id,
+        suite="seoul-travel",
+        suite_hash="b" * 64,
+        model="seoul-guide",
+        created_at=datetime(2026, 11, 25, tzinfo=UTC),
+        metrics=("f1", "judge"),
+        results=tuple(results),
+    )
+
+
+@pytest.fixture
+def run() -> EvalRun:
+    return make_run(
+        "new",
+        [
+            result("namsan", 0.8, 1.0, tags=("야경",)),
+            result("hangang", 0.6, 0.5, tags=("야경", "공원")),
+            result("insadong", 0.7, 1.0, tags=("쇼핑",)),
+            result("dongdaemun", None, error="timeout", tags=("쇼핑",)),
+        ],
+    )
+
+
+def test_gate_passes_when_every_minimum_is_met(run: EvalRun) -> None:
+    outcome = gate(
+        run,
+        minimums={"f1": 0.7, "judge": 0.8},
+        baseline=None,
+        max_regression=None,
+        max_error_rate=None,
+    )
+    assert outcome.passed
+    f1, judge = outcome.checks
+    assert f1.actual == pytest.approx(statistics.fmean([0.8, 0.6, 0.7]))
+    assert judge.actual == pytest.approx(statistics.fmean([1.0, 0.5, 1.0]))
+    assert f1.required == 0.7 and f1.passed and "0.700" in f1.message
+
+
+def test_gate_fails_on_one_missed_minimum_and_still_reports_the_rest(run: EvalRun) -> None:
+    outcome = gate(run, minimums={"f1": 0.75, "judge": 0.5})
+    assert not outcome.passed
+    assert [c.passed for c in outcome.checks] == [False, True]
+    assert [c.name for c in outcome.failed] == ["f1 >= 0.75"]
+
+
+def test_a_mean_equal_to_the_minimum_passes_despite_float_rounding() -> None:
+    run = make_run("r", [result("a", 0.1), result("b", 0.2), result("c", 0.3)])
+    assert run.mean("f1") < 0.2  # 0.19999999999999998: the float mean rounds below
+    assert gate(run, minimums={"f1": 0.2}).passed
+
+
+def test_unknown_metric_is_an_error_listing_the_runs_metrics(run: EvalRun) -> None:
+    with pytest.raises(InvalidRequest, match="bleu") as info:
+        gate(run, minimums={"bleu": 0.5})
+    assert "f1, judge" in info.value.message
+
+
+def test_a_metric_without_scores_fails_its_minimum() -> None:
+    run = make_run("r", [result("a", 0.9)])  # no case has a judge score
+    check = gate(run, minimums={"judge": 0.1}).checks[0]
+    assert not check.passed and "no case has a judge score" in check.message
+
+
+def test_regression_is_measured_on_paired_cases_only(run: EvalRun) -> None:
+    baseline = make_run(
+        "old",
+        [
+            result("namsan", 0.8, 1.0),
+            result("hangang", 0.7, 0.5),
+            result("insadong", 0.75, 1.0),
+            result("retired-case", 0.0, 0.0),  # not in the new run: must not count
+        ],
+    )
+    outcome = gate(run, minimums={}, baseline=baseline, max_regression=0.02)
+    checks = {c.name: c for c in outcome.checks}
+    f1 = checks["f1 regression <= 0.02"]
+    expected = statistics.fmean([0.8, 0.7, 0.75]) - statistics.fmean([0.8, 0.6, 0.7])
+    assert f1.actual == pytest.approx(expected)
+    assert not f1.passed and not outcome.passed
+    assert checks["judge regression <= 0.02"].passed
+    assert checks["judge regression <= 0.02"].actual == pytest.approx(0.0)
+    assert gate(run, minimums={}, baseline=baseline, max_regression=0.06).passed
+
+
+def test_an_improvement_is_never_a_regression(run: EvalRun) -> None:
+    worse = make_run("old", [result(r.case_id, 0.1, 0.1) for r in run.results])
+    outcome = gate(run, minimums={}, baseline=worse, max_regression=0.0)
+    assert outcome.passed and all(c.actual < 0 for c in outcome.checks)
+
+
+def test_baseline_and_max_regression_come_together(run: EvalRun) -> None:
+    with pytest.raises(InvalidRequest, match="max-regression"):
+        gate(run, minimums={}, baseline=run, max_regression=None)
+    with pytest.raises(InvalidRequest, match="baseline"):
+        gate(run, minimums={}, baseline=None, max_regression=0.1)
+
+
+def test_a_gate_with_nothing_to_check_is_an_error(run: EvalRun) -> None:
+    with pytest.raises(InvalidRequest, match="nothing to check"):
+        gate(run, minimums={})
+
+
+def test_error_rate_check(run: EvalRun) -> None:
+    allowed = gate(run, minimums={}, max_error_rate=0.25).checks[0]
+    assert allowed.passed and allowed.actual == pytest.approx(1 / 4)
+    strict = gate(run, minimums={}, max_error_rate=0.1)
+    assert not strict.passed and "1 of 4 case(s) errored" in strict.checks[0].message
+    assert not gate(make_run("empty", []), minimums={}, max_error_rate=1.0).passed
+
+
+def test_tags_limit_every_check_to_their_cases(run: EvalRun) -> None:
+    night = gate(run, minimums={"f1": 0.7}, max_error_rate=0.0, tags=["야경"])
+    assert night.checks[0].actual == pytest.approx(statistics.fmean([0.8, 0.6]))
+    assert night.passed  # the errored 쇼핑 case is outside the tag
+    shopping = gate(run, minimums={}, max_error_rate=0.0, tags=["쇼핑"])
+    assert not shopping.passed and shopping.checks[0].actual == pytest.approx(0.5)
+    with pytest.raises(InvalidRequest, match="공원, 쇼핑, 야경"):
+        gate(run, minimums={"f1": 0.1}, tags=["맛집"])
+
+
+def test_gate_result_as_dict_is_json_ready() -> None:
+    run = make_run("r", [result("a", 0.9)])
+    data = gate(run, minimums={"judge": 0.5, "f1": 0.5}).as_dict()
+    assert data["passed"] is False
+    assert data["checks"][0]["actual"] is None  # NaN mean of an unscored metric
+    assert data["checks"][1] == {
+        "name": "f1 >= 0.5",
+        "actual": 0.9,
+        "required": 0.5,
+        "passed": True,
+        "message": data["checks"][1]["message"],
+    }
