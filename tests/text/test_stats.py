@@ -31,7 +31,7 @@ def test_dominant_language_by_script(text, language):
 
 
 def test_ngram_repetition_is_zero_for_fresh_text_and_high_for_loops():
-    assert ngram_repetition("경복궁은 화요일에 쉽니다".split(), 3) == 0.0
+    assert ngram_repetition(["경복궁은", "화요일에", "쉽니다"], 3) == 0.0
     loop = ("서울 서울 서울 " * 10).split()
     # 30 tokens → 28 trigrams, all ("서울","서울","서울"): 1 unique
     assert ngram_repetition(loop, 3) == pytest.approx(1 - 1 / 28)
