@@ -16,6 +16,7 @@ from tuneloop.cli.context import out
 
 FORMATS = {
     "prompt": "tuneloop.prompts.template:PromptTemplate",
+    "suite": "tuneloop.evaluate.suite:SuiteFile",
 }
 
 
