@@ -32,6 +32,11 @@ PAGES = {
     "serve": "serve.md",
     "prompt": "prompts.md",
     "schema": "prompts.md",
+    "data": "data.md",
+    "safety": "safety.md",
+    "worker": "train.md",
+    "eval": "eval.md",
+    "train": "train.md",
 }
 SKIPPED_OPTIONS = {"--help", "--install-completion", "--show-completion"}
 SKIPPED_SETTINGS = {"project_dir"}

@@ -15,7 +15,22 @@ from typing import Annotated
 import typer
 
 from tuneloop import __version__
-from tuneloop.cli import chat, db, keys, models, project, prompt, schema, serve
+from tuneloop.cli import (
+    chat,
+    data,
+    db,
+    eval,
+    eval_analysis,  # noqa: F401  (registers `eval report / compare / gate`)
+    keys,
+    models,
+    project,
+    prompt,
+    safety,
+    schema,
+    serve,
+)
+from tuneloop.cli import train as train_cli
+from tuneloop.cli import worker as worker_cli
 from tuneloop.cli.context import err, globals_, reset
 
 app = typer.Typer(
@@ -64,7 +79,12 @@ app.add_typer(models.app, name="models")
 app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
 app.add_typer(prompt.app, name="prompt")
+app.add_typer(data.app, name="data")
+app.add_typer(eval.app, name="eval")
+app.add_typer(safety.app, name="safety")
+app.add_typer(train_cli.app, name="train")
 app.command()(schema.schema)
+app.command()(worker_cli.worker)
 
 
 def report(exc: BaseException) -> int:

@@ -1,4 +1,6 @@
-"""``tuneloop models``: list the models this project can use, register and remove them."""
+"""``tuneloop models``: list the models this project can use, register and remove them, and
+manage fine-tuned versions in the model registry (``versions``, ``show``, ``promote``,
+``rollback``, ``history``) — the logic lives in :mod:`tuneloop.registry.models`."""
 
 from __future__ import annotations
 
@@ -126,3 +128,171 @@ def remove_model(name: Annotated[str, typer.Argument(help="Registered model name
     """Remove a registration (weights on disk are left alone)."""
     store().registrations.remove(name)
     out.print(f"Removed {name}.")
+
+
+# -- the model registry: fine-tuned versions and their aliases --------------------------------
+
+RefArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="REF", help="seoul-guide@3, seoul-guide@production, seoul-guide, or ft:… id."
+    ),
+]
+AliasOption = Annotated[
+    str, typer.Option("--alias", help="Alias to move (production, staging, canary …).")
+]
+ByOption = Annotated[
+    str | None, typer.Option("--by", help="Who moves it (recorded); default: your user name.")
+]
+
+
+def _aliases_of(name: str, version: int) -> list[str]:
+    return [a for a, v in store().models.aliases(name).items() if v == version]
+
+
+@app.command("versions")
+def versions(
+    name: Annotated[str, typer.Argument(help="Model-registry name, e.g. seoul-guide.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Every version of a fine-tuned model, with lineage and aliases."""
+    found = store().models.versions(name)
+    aliases = store().models.aliases(name)
+    if as_json:
+        print_json(
+            [
+                {**v.as_dict(), "aliases": [a for a, n in aliases.items() if n == v.version]}
+                for v in found
+            ]
+        )
+        return
+    table = Table("version", "aliases", "model_id", "base", "dataset", "metrics", "created")
+    for v in found:
+        table.add_row(
+            str(v.version),
+            ", ".join(a for a, n in aliases.items() if n == v.version),
+            v.model_id,
+            v.base_model,
+            v.dataset_ref or "",
+            ", ".join(f"{k}={_short(x)}" for k, x in sorted(v.metrics.items())),
+            v.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    out.print(table)
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+@app.command("show")
+def show(ref: RefArg, as_json: JsonOption = False) -> None:
+    """One model version: how it is served, where it came from, its metrics."""
+    version = store().models.get(ref)
+    aliases = _aliases_of(version.name, version.version)
+    if as_json:
+        print_json({**version.as_dict(), "aliases": aliases})
+        return
+    table = Table("", "", show_header=False, box=None)
+    table.add_row("version", version.ref + (f" ({', '.join(aliases)})" if aliases else ""))
+    table.add_row("model_id", version.model_id)
+    table.add_row("backend", version.backend)
+    for key, value in sorted(version.config.items()):
+        table.add_row(f"  config.{key}", str(value))
+    table.add_row("base model", version.base_model)
+    table.add_row("dataset", version.dataset_ref or "-")
+    table.add_row("prompt", version.prompt_ref or "-")
+    table.add_row("job", version.job_id or "-")
+    for key, value in sorted(version.hyperparameters.items()):
+        table.add_row(f"  hp.{key}", _short(value))
+    for key, value in sorted(version.metrics.items()):
+        table.add_row(f"  metric.{key}", _short(value))
+    for key, value in sorted(version.artifacts.items()):
+        table.add_row(f"  artifact.{key}", str(value))
+    table.add_row("author", version.author)
+    table.add_row("created", version.created_at.isoformat(timespec="seconds"))
+    if version.description:
+        table.add_row("description", version.description)
+    out.print(table)
+
+
+def _print_move(name: str, alias: str, previous: int | None, to: int, changed: bool) -> None:
+    if not changed:
+        out.print(f"{name}@{alias} already points at version {to}; nothing changed.")
+    elif previous is None:
+        out.print(f"{name}@{alias} → version {to} (new alias).")
+    else:
+        out.print(f"{name}@{alias}: version {previous} → {to}.")
+
+
+@app.command("promote")
+def promote(
+    ref: RefArg,
+    alias: AliasOption = "production",
+    by: ByOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Point an alias (production by default) at a version; the move is recorded."""
+    import getpass
+
+    moved = store().models.promote(ref, alias, by=by or getpass.getuser())
+    if as_json:
+        print_json(
+            {
+                "name": moved.alias.name,
+                "alias": moved.alias.alias,
+                "version": moved.alias.version,
+                "previous": moved.previous,
+                "changed": moved.changed,
+            }
+        )
+        return
+    _print_move(moved.alias.name, alias, moved.previous, moved.alias.version, moved.changed)
+
+
+@app.command("rollback")
+def rollback(
+    name: Annotated[str, typer.Argument(help="Model-registry name, e.g. seoul-guide.")],
+    alias: AliasOption = "production",
+    by: ByOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Undo an alias's last move: point it back at the version it had before."""
+    import getpass
+
+    moved = store().models.rollback(name, alias, by=by or getpass.getuser())
+    if as_json:
+        print_json(
+            {
+                "name": name,
+                "alias": alias,
+                "version": moved.alias.version,
+                "previous": moved.previous,
+                "changed": moved.changed,
+            }
+        )
+        return
+    _print_move(name, alias, moved.previous, moved.alias.version, moved.changed)
+
+
+@app.command("history")
+def history(
+    name: Annotated[str, typer.Argument(help="Model-registry name, e.g. seoul-guide.")],
+    alias: Annotated[str | None, typer.Option("--alias", help="Only this alias.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every alias move of a model (promotions, roll backs, removals), oldest first."""
+    store().models.versions(name)  # NotFound with a hint for an unknown name
+    events = store().models.alias_history(name, alias)
+    if as_json:
+        print_json([e.as_dict() for e in events])
+        return
+    table = Table("when", "alias", "from", "to", "by")
+    for e in events:
+        table.add_row(
+            e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            e.alias,
+            "-" if e.from_version is None else str(e.from_version),
+            "removed" if e.to_version is None else str(e.to_version),
+            e.by,
+        )
+    out.print(table)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from typing import Annotated
 
 import typer
@@ -28,6 +29,12 @@ def serve(
         typer.Option("--insecure-dev", help="Disable API-key checks (local experiments only)."),
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    train_workers: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Fine-tuning worker processes to start beside the server (0: none)."
+        ),
+    ] = 1,
 ) -> None:
     """Serve /v1/chat/completions, /v1/models and /healthz; requires API keys by default."""
     import uvicorn
@@ -57,11 +64,23 @@ def serve(
         del os.environ["TUNELOOP_PROJECT"]
     os.environ[INSECURE_ENV] = "1" if insecure_dev else "0"
     err.print(f"tuneloop serving {url} (OpenAI base_url) — Ctrl-C stops.")
-    uvicorn.run(
-        "tuneloop.serve.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-    )
+    from tuneloop.train.worker import start_worker_processes, stop_worker_processes
+
+    def _terminated(signum: int, _frame: object) -> None:
+        # uvicorn re-raises the SIGTERM it shut down on; exit through `finally` so the training
+        # workers are stopped (their jobs checkpointed and requeued), not orphaned.
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _terminated)
+    trainers = start_worker_processes(os.environ.get("TUNELOOP_PROJECT"), train_workers)
+    try:
+        uvicorn.run(
+            "tuneloop.serve.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+        )
+    finally:
+        stop_worker_processes(trainers)

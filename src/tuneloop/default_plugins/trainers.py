@@ -9,9 +9,25 @@ from typing import TYPE_CHECKING
 from tuneloop.hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    from tuneloop.config import Settings
+    from tuneloop.store import Store
+    from tuneloop.train.base import Trainer
     from tuneloop.train.registry import TrainerFactory
+
+
+def _local_lora(settings: Settings, store: Store) -> Trainer:
+    from tuneloop.train.local_lora import LocalLoraTrainer
+
+    return LocalLoraTrainer(settings, store)
+
+
+def _openai(settings: Settings, store: Store) -> Trainer:
+    from tuneloop.train.openai_trainer import OpenAITrainer
+
+    return OpenAITrainer.from_settings(settings, store)
 
 
 @hookimpl
 def register_trainers(register: Callable[[str, TrainerFactory], None]) -> None:
-    return None
+    register("local-lora", _local_lora)
+    register("openai", _openai)

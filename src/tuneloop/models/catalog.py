@@ -1,8 +1,14 @@
 """Which models exist, and turning a model name into a ready :class:`ChatModel`.
 
-A name resolves, in order, to: a model registered in the project's store (``tuneloop models add``,
-later also fine-tunes), a built-in alias from a plugin (``smollm2-135m``), or an ad-hoc
-``BACKEND:TARGET`` spec (``local:/path/to/hf-folder``, ``openai:gpt-4o-mini``).
+A name resolves, in order, to: a model registered in the project's store (``tuneloop models add``),
+a built-in alias from a plugin (``smollm2-135m``), a fine-tuned version in the model registry
+(its ``model_id`` ``ft:…``, or a ref ``seoul-guide@production`` / ``seoul-guide@3`` /
+``seoul-guide``), or an ad-hoc ``BACKEND:TARGET`` spec (``local:/path/to/hf-folder``,
+``openai:gpt-4o-mini``).
+
+Registry names are looked up on every :meth:`Catalog.get` and the loaded model is cached by the
+version they resolve to, so promoting ``seoul-guide@production`` takes effect in a running server
+on its next request.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from tuneloop.plugins import plugin_manager
 
 if TYPE_CHECKING:
     from tuneloop.config import Settings
+    from tuneloop.registry.models import ModelVersion
     from tuneloop.store import Store
 
 __all__ = ["BackendFactory", "Catalog", "ModelSpec", "backends", "builtin_models"]
@@ -31,7 +38,7 @@ class ModelSpec:
     backend: str
     config: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
-    source: Literal["builtin", "registered", "ad-hoc"] = "builtin"
+    source: Literal["builtin", "registered", "fine-tuned", "ad-hoc"] = "builtin"
 
 
 BackendFactory = Callable[[ModelSpec, "Settings"], ChatModel]
@@ -88,6 +95,11 @@ class Catalog:
                     description=reg.description,
                     source="registered",
                 )
+            for version in self.store.models.all():
+                specs.setdefault(version.model_id, _version_spec(version.model_id, version))
+            for alias in self.store.models.all_aliases():
+                ref = f"{alias.name}@{alias.alias}"
+                specs.setdefault(ref, _version_spec(ref, self.store.models.get(ref)))
         return sorted(specs.values(), key=lambda s: s.name)
 
     def spec(self, name: str) -> ModelSpec:
@@ -100,6 +112,9 @@ class Catalog:
         builtin = builtin_models().get(name)
         if builtin is not None:
             return builtin
+        version = self._version(name)
+        if version is not None:
+            return _version_spec(name, version)
         backend, sep, target = name.partition(":")
         if self.allow_ad_hoc and sep and target and backend in backends():
             return ModelSpec(name, backend, {"target": target}, source="ad-hoc")
@@ -113,12 +128,24 @@ class Catalog:
             param="model",
         )
 
+    def _version(self, name: str) -> ModelVersion | None:
+        """The model-registry version ``name`` resolves to, unless a registration or built-in
+        has that name (they win, as in :meth:`spec`)."""
+        if self.store is None or name in builtin_models():
+            return None
+        version = self.store.models.resolve(name)
+        if version is None or self.store.registrations.get(name) is not None:
+            return None
+        return version
+
     def get(self, name: str) -> ChatModel:
+        version = self._version(name)
+        key = f"\0{version.model_id}" if version is not None else name
         with self._lock:
-            cached = self._models.get(name)
+            cached = self._models.get(key)
             if cached is not None:
                 return cached
-        spec = self.spec(name)
+        spec = _version_spec(name, version) if version is not None else self.spec(name)
         factory = backends().get(spec.backend)
         if factory is None:
             raise RegistryError(
@@ -127,4 +154,11 @@ class Catalog:
             )
         model = factory(spec, self.settings)
         with self._lock:
-            return self._models.setdefault(name, model)
+            return self._models.setdefault(key, model)
+
+
+def _version_spec(name: str, version: ModelVersion) -> ModelSpec:
+    lineage = f"{version.ref} ({version.model_id}), fine-tuned from {version.base_model}"
+    if version.dataset_ref:
+        lineage += f" on {version.dataset_ref}"
+    return ModelSpec(name, version.backend, dict(version.config), lineage, "fine-tuned")

@@ -17,9 +17,10 @@ from tuneloop.config import Settings, load_settings
 from tuneloop.models.catalog import Catalog
 from tuneloop.serve.errors import install_error_handlers
 from tuneloop.serve.openapi import install_openapi
-from tuneloop.serve.routes import chat, health, models
+from tuneloop.serve.routes import chat, files, fine_tuning, health, models
 from tuneloop.serve.state import ServerState
 from tuneloop.store import Store
+from tuneloop.train.base import Trainer
 
 __all__ = ["INSECURE_ENV", "app_from_env", "create_app"]
 
@@ -27,7 +28,12 @@ INSECURE_ENV = "TUNELOOP_SERVE_INSECURE_DEV"
 
 
 def create_app(
-    settings: Settings, *, store: Store, catalog: Catalog | None = None, require_auth: bool = True
+    settings: Settings,
+    *,
+    store: Store,
+    catalog: Catalog | None = None,
+    require_auth: bool = True,
+    fine_tuning_trainer: Trainer | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="tuneloop",
@@ -40,11 +46,15 @@ def create_app(
         catalog=catalog or Catalog(settings, store, allow_ad_hoc=False),
         require_auth=require_auth,
     )
+    # None: the ``local-lora`` trainer from the plugin registry, built on first use.
+    app.state.fine_tuning_trainer = fine_tuning_trainer
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(chat.router)
     app.include_router(models.router)
     app.include_router(health.router)
+    app.include_router(files.router)
+    app.include_router(fine_tuning.router)
 
     if not require_auth:
 

@@ -13,6 +13,7 @@ so they are safe to keep after the transaction, to pass between threads and to s
         artifact = store.artifacts.put_bytes(b"...", media_type="application/jsonl")
         version, created = store.prompts.push("support", yaml_text, author="kim")
         dataset, created = store.datasets.push("seoul-qa", {"train": "train.jsonl"}, author="kim")
+        model = store.models.get("seoul-guide@production")
 """
 
 from __future__ import annotations
@@ -27,15 +28,20 @@ from sqlalchemy.orm import Session
 
 from tuneloop.store.artifacts import ArtifactRecord, ArtifactStore
 from tuneloop.store.engine import connect, make_engine, masked_url, session_scope
+from tuneloop.store.eval_runs import EvalRuns
+from tuneloop.store.files import Files
 from tuneloop.store.keys import ApiKeyRecord, ApiKeys
 from tuneloop.store.migrate import current_revision, downgrade, head_revision, upgrade
 from tuneloop.store.projects import ProjectRecord, Projects
 from tuneloop.store.prompt_runs import PromptRuns
 from tuneloop.store.registrations import ModelRegistration, Registrations
+from tuneloop.store.response_cache import CachedResponses
+from tuneloop.store.train_jobs import TrainJobs
 
 if TYPE_CHECKING:
     from tuneloop.config import Settings
     from tuneloop.registry.datasets import DatasetRegistry
+    from tuneloop.registry.models import ModelRegistry
     from tuneloop.registry.prompts import PromptRegistry
 
 __all__ = [
@@ -71,6 +77,12 @@ def _dataset_registry(engine: Engine, artifacts: ArtifactStore) -> DatasetRegist
     return DatasetRegistry(engine, artifacts)
 
 
+def _model_registry(engine: Engine) -> ModelRegistry:
+    from tuneloop.registry.models import ModelRegistry
+
+    return ModelRegistry(engine)
+
+
 class Store:
     """The database at ``url`` plus the artifact folder ``artifact_dir``.
 
@@ -100,6 +112,11 @@ class Store:
         self.prompts: PromptRegistry = _prompt_registry(self.engine)
         self.prompt_runs = PromptRuns(self.engine)
         self.datasets: DatasetRegistry = _dataset_registry(self.engine, self.artifacts)
+        self.models: ModelRegistry = _model_registry(self.engine)
+        self.eval_runs = EvalRuns(self.engine)
+        self.response_cache = CachedResponses(self.engine)
+        self.files = Files(self.engine, self.artifacts)
+        self.train_jobs = TrainJobs(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, migrate: bool = True) -> Store:
