@@ -130,13 +130,13 @@ def _print_issues(file: Path, issues: list[Any]) -> None:
 def render_cmd(ref: RefArg, var: VarOption = None, as_json: JsonOption = False) -> None:
     """Show the chat messages a prompt renders to (few-shot selection included)."""
     from tuneloop.prompts.render import render
-    from tuneloop.prompts.runner import _examples_for
+    from tuneloop.prompts.runner import examples_for
 
     prompt = _resolve(ref)
     from tuneloop.prompts.render import resolve_variables
 
     values = resolve_variables(prompt, _vars(var))
-    rendered = render(prompt, values, examples=_examples_for(prompt, values))
+    rendered = render(prompt, values, examples=examples_for(prompt, values))
     if as_json:
         print_json({"messages": rendered.as_dicts(), "variables": rendered.variables})
         return

@@ -17,6 +17,8 @@ from tuneloop.cli.context import out
 FORMATS = {
     "prompt": "tuneloop.prompts.template:PromptTemplate",
     "suite": "tuneloop.evaluate.suite:SuiteFile",
+    "data": "tuneloop.data.prepare:PrepareConfig",
+    "train": "tuneloop.train.config:TrainConfig",
 }
 
 

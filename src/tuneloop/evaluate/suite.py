@@ -349,11 +349,11 @@ class Suite:
             return [dict(m) for m in case.messages]
         if self.prompt is not None:
             from tuneloop.prompts.render import render, resolve_variables
-            from tuneloop.prompts.runner import _examples_for
+            from tuneloop.prompts.runner import examples_for
 
             given = case.vars if case.vars is not None else {self.input_var: case.input}
             values = resolve_variables(self.prompt, given)
-            rendered = render(self.prompt, values, examples=_examples_for(self.prompt, values))
+            rendered = render(self.prompt, values, examples=examples_for(self.prompt, values))
             return [dict(m) for m in rendered.as_dicts()]
         if case.vars is not None:
             raise PromptError(

@@ -22,7 +22,7 @@ from tuneloop.prompts.cases import Case
 from tuneloop.prompts.render import render
 from tuneloop.prompts.template import PromptFile, PromptParams
 
-__all__ = ["CaseResult", "merge_params", "run_case", "run_cases"]
+__all__ = ["CaseResult", "examples_for", "merge_params", "run_case", "run_cases"]
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,8 @@ def merge_params(defaults: PromptParams, overrides: dict[str, Any]) -> SamplingP
     return SamplingParams(**merged)
 
 
-def _examples_for(prompt: PromptFile, variables: dict[str, Any]) -> Any:
+def examples_for(prompt: PromptFile, variables: dict[str, Any]) -> Any:
+    """The few-shot examples ``examples_from`` picks for these variables (None: the file's own)."""
     if prompt.template.examples_from is None:
         return None
     from tuneloop.prompts.fewshot import select_examples
@@ -70,7 +71,7 @@ def run_case(
     messages: list[dict[str, str]] = []
     start = time.perf_counter()
     try:
-        rendered = render(prompt, case.variables, examples=_examples_for(prompt, case.variables))
+        rendered = render(prompt, case.variables, examples=examples_for(prompt, case.variables))
         messages = rendered.as_dicts()
         start = time.perf_counter()
         completion = model.generate(rendered.messages, params)

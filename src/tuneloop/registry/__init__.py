@@ -2,11 +2,15 @@
 
 A version is immutable and referred to as ``name@version``; a label (production, staging …) is a
 movable pointer to a version, so a release or roll back moves a label instead of changing code.
-Prompts are here now (:mod:`tuneloop.registry.prompts`, reached as ``Store.prompts``).
+Prompts (:mod:`tuneloop.registry.prompts`, ``Store.prompts``), datasets
+(:mod:`tuneloop.registry.datasets`, ``Store.datasets``) and models (:mod:`tuneloop.registry.models`,
+``Store.models``) share one reference syntax (:mod:`tuneloop.registry.refs`).
 """
 
 from __future__ import annotations
 
+from tuneloop.registry.datasets import DatasetRegistry, DatasetVersion
+from tuneloop.registry.models import ModelRegistry, ModelVersion
 from tuneloop.registry.prompts import (
     LATEST,
     PromptLabel,
@@ -20,6 +24,10 @@ from tuneloop.registry.prompts import (
 
 __all__ = [
     "LATEST",
+    "DatasetRegistry",
+    "DatasetVersion",
+    "ModelRegistry",
+    "ModelVersion",
     "PromptLabel",
     "PromptLabelEvent",
     "PromptRegistry",
