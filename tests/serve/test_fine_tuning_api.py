@@ -11,6 +11,7 @@ import openai
 import pytest
 
 from train.test_jobs_fakes import chat_jsonl, fine_tuning_server, wait_for_status
+from tuneloop.train.base import Hyperparameters
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,9 @@ def test_a_job_trains_to_a_servable_ft_model(finished, training_file):
     assert finished.model == "tiny" and finished.training_file == training_file.id
     assert finished.seed == 42 and finished.metadata == {"team": "서울여행"}
     assert finished.hyperparameters.n_epochs == 2
-    assert finished.hyperparameters.batch_size == 8  # "auto" → tuneloop's default
+    assert (
+        finished.hyperparameters.batch_size == Hyperparameters().batch_size
+    )  # "auto" → the default
     assert finished.method.type == "supervised"
     assert finished.method.supervised.hyperparameters.n_epochs == 2
     assert finished.trained_tokens > 0

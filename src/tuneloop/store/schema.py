@@ -437,9 +437,7 @@ class ModelVersionRow(Base):
     """
 
     __tablename__ = "model_versions"
-    __table_args__ = (
-        UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
-    )
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_model_versions_name_version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

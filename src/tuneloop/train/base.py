@@ -47,7 +47,9 @@ class Hyperparameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     n_epochs: int = Field(3, ge=1, le=50, description="Passes over the training data.")
-    batch_size: int = Field(8, ge=1, le=1024, description="Examples (or packed rows) per step.")
+    batch_size: int = Field(
+        4, ge=1, le=1024, description="Examples (or packed rows) per micro-batch."
+    )
     learning_rate_multiplier: float = Field(
         1.0, gt=0, le=100, description="Scales learning_rate (OpenAI's knob)."
     )
