@@ -67,5 +67,25 @@ $BIN/tuneloop data prepare examples/seoul-travel/data.yaml -m "demo" --out-dir "
 $BIN/tuneloop data validate "$PROJECT/data/seoul-qa/train.jsonl" --model smollm2-135m
 $BIN/tuneloop data show seoul-qa --card | head -40
 
+SUITE=examples/seoul-travel/evals/seoul-travel.yaml
+run_id() { $BIN/python -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+
+step "6. Evaluate the base model on held-out questions (never trained on)"
+BASE_RUN=$($BIN/tuneloop eval run "$SUITE" --model smollm2-135m --tag heldout --limit 12 --json | run_id)
+echo "baseline run: $BASE_RUN"
+
+step "7. Fine-tune SmolLM2 with LoRA on seoul-qa (a short CPU run; see examples/seoul-travel/train.yaml)"
+$BIN/tuneloop train run examples/seoul-travel/train.yaml --dry-run
+$BIN/tuneloop train run examples/seoul-travel/train.yaml --max-steps "${DEMO_TRAIN_STEPS:-12}" --batch-size 4
+$BIN/tuneloop models versions seoul-guide
+
+step "8. Evaluate the fine-tuned model, compare with the baseline, gate, and write the HTML report"
+TUNED_RUN=$($BIN/tuneloop eval run "$SUITE" --model seoul-guide@staging --tag heldout --limit 12 --json | run_id)
+$BIN/tuneloop eval compare "$BASE_RUN" "$TUNED_RUN" --metric token_f1 --metric rouge_l
+$BIN/tuneloop eval gate "$TUNED_RUN" --baseline "$BASE_RUN" --max-regression 0.05 || echo "(gate failed: the model is not promoted)"
+$BIN/tuneloop eval report "$TUNED_RUN" -o "$PROJECT/eval-report.html"
+echo "report: $PROJECT/eval-report.html (open it in a browser)"
+
 step "Done"
-echo "Next: fine-tuning on seoul-qa (the train stage) must improve the Korean answer."
+echo "The whole loop ran: prompts → data → eval → fine-tune → eval → compare/gate. Longer training"
+echo "(e.g. \`tuneloop train run examples/seoul-travel/train.yaml\`) improves the Korean answers further."
