@@ -203,29 +203,26 @@ def run(
 def _run_with_progress(
     prompt: PromptFile, model: ChatModel, cases: list[Any], params: Any, concurrency: int
 ) -> list[CaseResult]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
+    from tuneloop.cli.progress import stage_progress
     from tuneloop.prompts.runner import run_cases
 
     if len(cases) == 1:
         return run_cases(prompt, model, cases, params, concurrency=1)
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(f"{prompt.name} → {model.name}", total=len(cases))
-        return run_cases(
-            prompt,
-            model,
-            cases,
-            params,
-            concurrency=concurrency,
-            on_done=lambda _: progress.advance(task),
-        )
+    import threading
+
+    label = f"{prompt.name} → {model.name}"
+    done = 0
+    lock = threading.Lock()  # on_done is called from the worker threads
+    with stage_progress() as update:
+        update(label, 0, len(cases))
+
+        def advance(_: CaseResult) -> None:
+            nonlocal done
+            with lock:
+                done += 1
+                update(label, done, len(cases))
+
+        return run_cases(prompt, model, cases, params, concurrency=concurrency, on_done=advance)
 
 
 def _result_dict(r: CaseResult) -> dict[str, Any]:

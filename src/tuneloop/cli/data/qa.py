@@ -13,6 +13,7 @@ from rich.table import Table
 from tuneloop.cli.context import catalog, err, out, print_json, settings, store
 from tuneloop.cli.data._app import app
 from tuneloop.cli.options import JsonOption, ModelOption
+from tuneloop.cli.progress import stage_progress
 
 if TYPE_CHECKING:
     from tuneloop.data.qa.pairs import QaResult
@@ -28,26 +29,12 @@ def _rule_names(value: str) -> list[str]:
 
 @contextmanager
 def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr for the LLM calls (transient: the summary replaces it)."""
+    """A progress bar on stderr for the LLM calls (transient: the summary replaces it)."""
     if not enabled:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("Writing Q/A pairs", total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield advance
+    with stage_progress() as update:
+        yield lambda done, total: update("Writing Q/A pairs", done, total)
 
 
 def _model(name: str | None) -> ChatModel:
