@@ -42,6 +42,7 @@ def fast_hp(**overrides: Any) -> Hyperparameters:
         "lora_dropout": 0.0,
         "warmup_ratio": 0.0,
         "save_every": 1000,
+        "packing": True,  # the tests pin packing; "auto" would pick length grouping on a CPU
         "target_modules": ["q_proj", "v_proj", "lm_head"],
     }
     values.update(overrides)

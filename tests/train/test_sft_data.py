@@ -134,3 +134,14 @@ def test_packed_batch_restarts_positions_and_never_targets_the_next_example(toke
     assert batch.label_tokens == sum(t != IGNORE_INDEX for t in batch.targets.flatten().tolist())
     row2 = batch.targets[1].tolist()
     assert all(t == IGNORE_INDEX for t in row2[len(examples[2]) :])  # padding has no targets
+
+
+def test_packing_auto_packs_on_a_gpu_and_groups_by_length_on_a_cpu():
+    from tuneloop.train.base import Hyperparameters
+
+    auto = Hyperparameters()
+    assert auto.packing is None
+    assert auto.for_device("cuda").packing is True
+    assert auto.for_device("cuda:1").packing is True
+    assert auto.for_device("cpu").packing is False
+    assert Hyperparameters(packing=True).for_device("cpu").packing is True

@@ -63,7 +63,12 @@ class Hyperparameters(BaseModel):
         description="Module names LoRA adapts (attention projections by default).",
     )
     max_length: int = Field(1024, ge=16, le=131072, description="Tokens per example/packed row.")
-    packing: bool = Field(True, description="Pack several examples per row (no padding waste).")
+    packing: bool | None = Field(
+        None,
+        description="Pack several examples per row (true), length-grouped batches (false), or "
+        "auto (null): packing on a GPU, length grouping on a CPU, where packing measured slower "
+        "(bench/README.md, train_throughput).",
+    )
     warmup_ratio: float = Field(0.05, ge=0, lt=1)
     scheduler: Literal["linear", "cosine", "constant"] = "linear"
     weight_decay: float = Field(0.0, ge=0, le=1)
@@ -76,6 +81,12 @@ class Hyperparameters(BaseModel):
         None, ge=1, description="Stop after this many evaluations without improvement."
     )
     max_steps: int | None = Field(None, ge=1, description="Stop after N steps (overrides epochs).")
+
+    def for_device(self, device: str) -> Hyperparameters:
+        """These hyperparameters with ``packing: auto`` decided for ``device``."""
+        if self.packing is not None:
+            return self
+        return self.model_copy(update={"packing": device.startswith("cuda")})
 
     @property
     def effective_learning_rate(self) -> float:

@@ -338,6 +338,7 @@ def check_training_inputs(
 ) -> list[str]:
     """Like :func:`validate_training_inputs`, returning the warnings instead of emitting them."""
     location = locate_base_model(base_model)
+    hp = hp.for_device(pick_device(None))
     return _prepare(location, load_tokenizer(location), train, validation, hp).warnings
 
 
@@ -385,6 +386,7 @@ def estimate(
 ) -> SftEstimate:
     """Tokens, steps, packed rows, padding waste and a time estimate for training on ``train``
     (``tokenizer_or_model``: a base model name or folder; only its tokenizer and config load)."""
+    hp = hp.for_device(pick_device(device))
     location = locate_base_model(tokenizer_or_model)
     prepared = _prepare(location, load_tokenizer(location), train, None, hp)
     lengths = [len(t) for t in prepared.train]
@@ -522,6 +524,7 @@ def run_sft(
     from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
 
     callbacks = callbacks or SftCallbacks()
+    hp = hp.for_device(pick_device(device))
     out_dir = Path(out_dir)
     location = locate_base_model(base_model)
     tokenizer = load_tokenizer(location)
