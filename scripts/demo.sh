@@ -22,7 +22,7 @@ $BIN/tuneloop chat -m "$PROMPT" --max-tokens 80 --temperature 0.3 --seed 7
 step "3. Serve it with an OpenAI-compatible API and ask through the official openai SDK"
 KEY=$($BIN/tuneloop keys create --name demo --json | $BIN/python -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 PORT=$($BIN/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-$BIN/tuneloop serve --port "$PORT" --log-level warning &
+$BIN/tuneloop serve --port "$PORT" --log-level warning --train-workers 0 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do
@@ -57,6 +57,8 @@ try:
 except openai.AuthenticationError as exc:
     print("a wrong key is refused:", exc.status_code)
 PY
+
+kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true  # free the CPU for what follows
 
 step "4. Prompt engineering: lint the vague prompt, then the improved one"
 $BIN/tuneloop prompt lint examples/seoul-travel/prompts/seoul-vague.yaml || true

@@ -307,3 +307,13 @@ def test_bad_options_are_rejected(tmp_path):
         run_suite_sync(suite, CountingModel(), concurrency=0)
     with pytest.raises(InvalidRequest, match="timeout"):
         asyncio.run(run_suite(suite, CountingModel(), timeout_s=0))
+
+
+def test_a_backend_that_serializes_its_calls_gets_one_call_at_a_time(tmp_path):
+    class Serial(CountingModel):
+        max_concurrency = 1
+
+    model = Serial(delay=0.05)
+    run = run_suite_sync(load_suite(suite_file(tmp_path, n=6)), model, concurrency=8)
+    assert model.max_in_flight == 1
+    assert run.errors == 0 and run.meta["concurrency"] == 1

@@ -15,9 +15,11 @@ SDK's sync client on 32 threads finishes in 1.06–1.09× the ideal wall time, i
 (through the same request building and error mapping) in 1.14–1.33× — the thread pool is faster,
 so it is what the runner uses until a backend offers a faster native ``agenerate``.
 
-A semaphore bounds calls in flight to ``concurrency``. Each call has a timeout (``timeout_s``;
-a thread cannot be interrupted, so a timed-out synchronous call finishes in the background, but
-its pool slot stays taken, so in-flight calls still never exceed ``concurrency``). A
+A semaphore bounds calls in flight to ``concurrency`` — lowered to the model's
+``max_concurrency`` when it declares one (the local backend generates one answer at a time, so a
+second call would only wait for its lock and spend its timeout there). Each call has a timeout
+(``timeout_s``; a thread cannot be interrupted, so a timed-out synchronous call finishes in the
+background, but its pool slot stays taken, so in-flight calls still never exceed ``concurrency``). A
 :class:`~tuneloop.errors.BackendError` — a timeout included — is retried up to ``retries`` times
 with exponential backoff (``backoff_s · 2^attempt``, at least a rate limit's ``retry_after``);
 invalid requests, auth errors, context-window overflows and other HTTP client errors (4xx except
@@ -278,6 +280,11 @@ async def run_suite(
 
     if concurrency < 1:
         raise InvalidRequest("concurrency must be at least 1.", param="concurrency")
+    # A backend that serializes its calls (local weights: one generation at a time) says so; more
+    # calls in flight would only wait for its lock and burn their timeouts there.
+    limit = getattr(model, "max_concurrency", None)
+    if isinstance(limit, int) and limit >= 1:
+        concurrency = min(concurrency, limit)
     if retries < 0:
         raise InvalidRequest("retries must not be negative.", param="retries")
     if timeout_s <= 0:

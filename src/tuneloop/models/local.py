@@ -187,6 +187,13 @@ class LocalChatModel:
         return self._name
 
     @property
+    def max_concurrency(self) -> int:
+        """Generations on one set of weights run one at a time (they share the weights' lock),
+        so callers that fan out (the eval runner) should not queue more than one: a queued call
+        would spend its timeout waiting for the lock."""
+        return 1
+
+    @property
     def weights(self) -> LocalWeights:
         return load_weights(
             self._location.folder, self._location.gguf_file, str(self._config.get("device", "auto"))
