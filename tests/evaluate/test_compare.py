@@ -210,3 +210,12 @@ def test_bootstrap_p_value_is_small_only_for_consistent_differences() -> None:
     assert paired_bootstrap(shifted, seed=1).p_value < 0.001
     centred = [x - sum(noise) / len(noise) for x in noise]
     assert paired_bootstrap(centred, seed=1).p_value > 0.5
+
+
+def test_too_few_pairs_are_never_significant() -> None:
+    # one pair: every resample is that pair, so the interval has zero width and "excludes 0"
+    one = paired_bootstrap([-0.05], resamples=200, seed=1)
+    assert one.low == one.high == pytest.approx(-0.05)
+    assert not one.significant
+    assert not paired_bootstrap([0.4, 0.5, 0.45, 0.5], resamples=500, seed=1).significant
+    assert paired_bootstrap([0.4, 0.5, 0.45, 0.5, 0.42], resamples=500, seed=1).significant

@@ -17,7 +17,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["BootstrapResult", "paired_bootstrap"]
+__all__ = ["MIN_PAIRS", "BootstrapResult", "paired_bootstrap"]
+
+MIN_PAIRS = 5
+"""Fewer pairs than this are never called significant: with 1 pair every resample is the same
+(an interval of zero width that "excludes 0" whatever the noise), and with 2–4 the resampled
+means take only a handful of values, so the interval says nothing about the population."""
 
 # Elements of the (resamples × cases) index matrix drawn at once: bounds memory on big suites.
 _CHUNK_ELEMENTS = 4_000_000
@@ -41,8 +46,8 @@ class BootstrapResult:
 
     @property
     def significant(self) -> bool:
-        """The interval excludes zero."""
-        return self.n > 0 and (self.low > 0.0 or self.high < 0.0)
+        """The interval excludes zero, on at least :data:`MIN_PAIRS` pairs."""
+        return self.n >= MIN_PAIRS and (self.low > 0.0 or self.high < 0.0)
 
 
 def paired_bootstrap(
