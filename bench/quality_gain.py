@@ -49,7 +49,7 @@ def train_model(project: Path) -> str:
     """Run examples/seoul-travel/train.yaml through the CLI; return the new version's model_id."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "tuneloop.cli.main", "--project", str(project), "train", "run",
+        [sys.executable, "-m", "tuneloop", "--project", str(project), "train", "run",
          str(TRAIN_FILE), "--json"],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
