@@ -159,3 +159,17 @@ def test_docs_link_only_to_pages_that_exist() -> None:
         if not (DOCS / target).is_file()
     ]
     assert not broken, "\n".join(broken)
+
+
+def test_every_hyperparameter_is_documented_with_its_default():
+    from tuneloop.train.base import Hyperparameters
+
+    page = _read("train.md")
+    missing = [name for name in Hyperparameters.model_fields if f"| `{name}` |" not in page]
+    assert not missing, f"hyperparameters missing from docs/train.md's table: {missing}"
+    for name, field in Hyperparameters.model_fields.items():
+        assert field.description, f"Hyperparameters.{name} has no description"
+        default = field.default_factory() if field.default_factory else field.default
+        if isinstance(default, (int, float, str)) and not isinstance(default, bool):
+            row = next(line for line in page.splitlines() if line.startswith(f"| `{name}` |"))
+            assert f"| {default} |" in row, f"docs/train.md shows a stale default for {name}"

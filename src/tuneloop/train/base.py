@@ -54,10 +54,12 @@ class Hyperparameters(BaseModel):
         1.0, gt=0, le=100, description="Scales learning_rate (OpenAI's knob)."
     )
     learning_rate: float = Field(2e-4, gt=0, le=1, description="Base learning rate (local).")
-    gradient_accumulation_steps: int = Field(1, ge=1, le=1024)
+    gradient_accumulation_steps: int = Field(
+        1, ge=1, le=1024, description="Micro-batches per optimizer step (larger effective batch)."
+    )
     lora_r: int = Field(8, ge=1, le=512, description="LoRA rank.")
-    lora_alpha: int = Field(16, ge=1, le=4096)
-    lora_dropout: float = Field(0.05, ge=0, lt=1)
+    lora_alpha: int = Field(16, ge=1, le=4096, description="LoRA scaling (alpha / r).")
+    lora_dropout: float = Field(0.05, ge=0, lt=1, description="Dropout on the LoRA path.")
     target_modules: list[str] = Field(
         default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"],
         description="Module names LoRA adapts (attention projections by default).",
@@ -69,9 +71,13 @@ class Hyperparameters(BaseModel):
         "auto (null): packing on a GPU, length grouping on a CPU, where packing measured slower "
         "(bench/README.md, train_throughput).",
     )
-    warmup_ratio: float = Field(0.05, ge=0, lt=1)
-    scheduler: Literal["linear", "cosine", "constant"] = "linear"
-    weight_decay: float = Field(0.0, ge=0, le=1)
+    warmup_ratio: float = Field(
+        0.05, ge=0, lt=1, description="Share of steps with a linear learning-rate warm-up."
+    )
+    scheduler: Literal["linear", "cosine", "constant"] = Field(
+        "linear", description="Learning-rate decay after warm-up."
+    )
+    weight_decay: float = Field(0.0, ge=0, le=1, description="AdamW weight decay.")
     seed: int = Field(0, description="Seeds data order, LoRA init and dropout.")
     eval_every: int | None = Field(
         None, ge=1, description="Validation every N steps (default: once per epoch)."
