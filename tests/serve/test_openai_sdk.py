@@ -176,7 +176,8 @@ def test_prompt_longer_than_context_window_is_400(client):
 def test_unknown_route_is_404_in_openai_shape(live_server):
     r = httpx.get(live_server.url + "/v1/nothing-here")
     assert r.status_code == 404
-    assert "error" in r.json()
+    message = r.json()["error"]["message"]
+    assert "/v1/chat/completions" in message and "/v1/fine_tuning/jobs" in message
 
 
 def test_healthz_needs_no_key_and_reports_auth_mode(live_server, insecure_server):

@@ -82,8 +82,9 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
         if exc.status_code == 404 and message == "Not Found":
             message = (
-                "Unknown route. tuneloop serves /v1/chat/completions, /v1/models, /healthz, "
-                "and its API description at /openapi.json and /docs."
+                "Unknown route. tuneloop serves /v1/chat/completions, /v1/models, /v1/files, "
+                "/v1/fine_tuning/jobs, /healthz, and its API description at /openapi.json and "
+                "/docs."
             )
         return error_response(
             exc.status_code,
