@@ -32,6 +32,7 @@ TABLES = {
     "eval_runs",
     "eval_results",
     "response_cache",
+    "gate_results",
 }
 
 
@@ -59,7 +60,7 @@ def test_upgrade_from_empty_creates_every_table(engine):
 
 def test_current_revision_is_head_after_upgrade(engine):
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0006"
+    assert current_revision(engine) == head_revision() == "0007"
 
 
 def test_downgrade_to_base_drops_every_table(engine):

@@ -30,6 +30,7 @@ from tuneloop.store.artifacts import ArtifactRecord, ArtifactStore
 from tuneloop.store.engine import connect, make_engine, masked_url, session_scope
 from tuneloop.store.eval_runs import EvalRuns
 from tuneloop.store.files import Files
+from tuneloop.store.gate_results import GateRecord, GateResults
 from tuneloop.store.keys import ApiKeyRecord, ApiKeys
 from tuneloop.store.migrate import current_revision, downgrade, head_revision, upgrade
 from tuneloop.store.projects import ProjectRecord, Projects
@@ -49,6 +50,8 @@ __all__ = [
     "ApiKeys",
     "ArtifactRecord",
     "ArtifactStore",
+    "GateRecord",
+    "GateResults",
     "ModelRegistration",
     "ProjectRecord",
     "Projects",
@@ -117,6 +120,7 @@ class Store:
         self.response_cache = CachedResponses(self.engine)
         self.files = Files(self.engine, self.artifacts)
         self.train_jobs = TrainJobs(self.engine)
+        self.gate_results = GateResults(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, migrate: bool = True) -> Store:

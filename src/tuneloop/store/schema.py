@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -41,6 +42,7 @@ __all__ = [
     "EvalResultRow",
     "EvalRunRow",
     "FileRow",
+    "GateResultRow",
     "ModelAliasEventRow",
     "ModelAliasRow",
     "ModelRegistrationRow",
@@ -488,3 +490,32 @@ class ModelAliasEventRow(Base):
     to_version: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     by: Mapped[str] = mapped_column(String(200))
+
+
+class GateResultRow(Base):
+    """One stored gate decision: did ``candidate_version`` of ``model_name`` pass against the
+    version its target alias pointed at, on a named suite?
+
+    Why stored: a protected alias (``production``) moves only with evidence, and the evidence must
+    name *that* version and *that* baseline version — not a run of whatever the alias meant then.
+    Rows are never updated; a new gate writes a new row.
+    """
+
+    __tablename__ = "gate_results"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(200), index=True)
+    candidate_version: Mapped[int] = mapped_column(Integer)
+    candidate_hash: Mapped[str | None] = mapped_column(String(100))
+    baseline_model: Mapped[str] = mapped_column(String(500))
+    baseline_version: Mapped[int | None] = mapped_column(Integer)
+    alias: Mapped[str | None] = mapped_column(String(100))
+    suite: Mapped[str] = mapped_column(String(300))
+    suite_hash: Mapped[str] = mapped_column(String(64))
+    candidate_run_id: Mapped[str] = mapped_column(String(40))
+    baseline_run_id: Mapped[str] = mapped_column(String(40))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
