@@ -20,6 +20,7 @@ the official ``openai`` SDK raises its matching exception class.
     ├── InvalidRequest               a request (HTTP or CLI) is malformed
     ├── BackendError                 a model backend failed
     │   ├── AuthError                missing or wrong API key
+    │   │   └── PermissionDenied     the key lacks the scope a route needs
     │   ├── RateLimited              (retry_after)
     │   ├── BackendUnavailable       cannot reach the upstream / load the weights
     │   └── ContextWindowExceeded
@@ -45,6 +46,7 @@ __all__ = [
     "MigrationError",
     "ModelNotFound",
     "NotFound",
+    "PermissionDenied",
     "PromptError",
     "RateLimited",
     "RegistryError",
@@ -163,6 +165,14 @@ class AuthError(BackendError):
     code = "invalid_api_key"
     http_status = 401
     openai_type = "invalid_request_error"
+
+
+class PermissionDenied(AuthError):
+    """A valid key without the scope a request needs; 403, so the SDK raises
+    ``PermissionDeniedError``."""
+
+    code = "missing_scope"
+    http_status = 403
 
 
 class RateLimited(BackendError):

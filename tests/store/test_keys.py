@@ -9,8 +9,8 @@ from datetime import UTC
 import pytest
 import sqlalchemy as sa
 
-from tuneloop.errors import NotFound
-from tuneloop.store.keys import generate
+from tuneloop.errors import InvalidRequest, NotFound
+from tuneloop.store.keys import SCOPES, generate, parse_scopes
 
 
 def test_generated_keys_are_tl_plus_40_urlsafe_random_chars():
@@ -107,3 +107,70 @@ def test_list_returns_keys_oldest_first_and_can_hide_revoked(store):
     store.keys.revoke(a.id)
     assert [k.name for k in store.keys.list()] == ["a", "b"]
     assert [k.id for k in store.keys.list(include_revoked=False)] == [b.id]
+
+
+# -- scopes and model allow-lists ---------------------------------------------------------------
+
+
+def test_a_key_without_named_scopes_gets_chat_only(store):
+    record, plaintext = store.keys.create("ci")
+    assert record.scopes == {"chat"}
+    verified = store.keys.verify(plaintext)
+    assert verified.has_scope("chat")
+    assert not any(verified.has_scope(s) for s in ("files", "fine_tuning", "feedback", "admin"))
+
+
+def test_scopes_are_stored_and_come_back_from_verify_and_list(store):
+    _, plaintext = store.keys.create("uploader", scopes=["files", "fine_tuning"])
+    verified = store.keys.verify(plaintext)
+    assert verified.scopes == {"files", "fine_tuning"}
+    assert not verified.has_scope("chat")
+    assert store.keys.list()[0].scopes == {"files", "fine_tuning"}
+
+
+def test_scopes_accept_comma_lists_and_all_means_every_scope(store):
+    assert parse_scopes(["chat,files", " feedback "]) == {"chat", "files", "feedback"}
+    assert parse_scopes(["all"]) == set(SCOPES)
+    assert parse_scopes(["chat", "all"]) == set(SCOPES)
+    assert parse_scopes([]) == {"chat"}
+    record, _ = store.keys.create("everything", scopes=["all"])
+    assert record.scopes == set(SCOPES)
+
+
+def test_admin_implies_every_scope(store):
+    record, _ = store.keys.create("ops", scopes=["admin"])
+    assert all(record.has_scope(s) for s in SCOPES)
+
+
+def test_an_unknown_scope_is_refused_naming_the_valid_ones(store):
+    with pytest.raises(InvalidRequest) as err:
+        store.keys.create("ci", scopes=["chat", "trian"])
+    assert "'trian'" in err.value.message
+    for scope in SCOPES:
+        assert scope in err.value.hint
+    assert store.keys.list() == []
+
+
+def test_a_key_without_an_allow_list_may_use_every_model(store):
+    record, _ = store.keys.create("ci")
+    assert record.models is None
+    assert record.allows_model("seoul-guide@production") and record.allows_model("ft:x:y:z")
+
+
+def test_allow_list_entry_without_alias_covers_every_version_and_alias_of_that_name(store):
+    _, plaintext = store.keys.create("web", models=["seoul-guide", "busan@staging", "seoul-guide"])
+    record = store.keys.verify(plaintext)
+    assert record.models == ("seoul-guide", "busan@staging")
+    assert record.allows_model("seoul-guide")
+    assert record.allows_model("seoul-guide@production")
+    assert record.allows_model("seoul-guide@3")
+    assert record.allows_model("busan@staging")
+    assert not record.allows_model("busan@production")
+    assert not record.allows_model("busan")
+    assert not record.allows_model("seoul-guide-v2")
+    assert not record.allows_model("echo")
+
+
+def test_an_empty_allow_list_means_every_model(store):
+    record, _ = store.keys.create("ci", models=["", " "])
+    assert record.models is None

@@ -9,7 +9,8 @@ from alembic.runtime.migration import MigrationContext
 
 from tuneloop.errors import MigrationError, StoreError
 from tuneloop.store import Store, current_revision, downgrade, head_revision, make_engine, upgrade
-from tuneloop.store.schema import Base
+from tuneloop.store.keys import SCOPES, hash_key
+from tuneloop.store.schema import Base, utcnow
 
 TABLES = {
     "files",
@@ -60,7 +61,7 @@ def test_upgrade_from_empty_creates_every_table(engine):
 
 def test_current_revision_is_head_after_upgrade(engine):
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0007"
+    assert current_revision(engine) == head_revision() == "0008"
 
 
 def test_downgrade_to_base_drops_every_table(engine):
@@ -140,3 +141,31 @@ def test_sqlite_engine_creates_folder_and_enables_foreign_keys_and_wal(tmp_path)
 def test_invalid_database_url_raises_store_error():
     with pytest.raises(StoreError, match="Not a database URL"):
         make_engine("not a url")
+
+
+def test_keys_made_before_scopes_keep_every_scope_after_the_upgrade(engine, tmp_path):
+    upgrade(engine, "0007")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO api_keys (name, prefix, key_hash, created_at) "
+                "VALUES ('old', 'tl-old000', :hash, :now)"
+            ),
+            {"hash": hash_key("tl-old-key"), "now": utcnow()},
+        )
+    upgrade(engine)
+    with Store(engine.url.render_as_string(hide_password=False), tmp_path / "a") as store:
+        record = store.keys.verify("tl-old-key")
+        assert record is not None
+        assert record.scopes == set(SCOPES)
+        assert record.models is None
+        # The upgrade default is not left behind for keys created from now on.
+        assert store.keys.create("new")[0].scopes == {"chat"}
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO api_keys (name, prefix, key_hash, created_at) "
+                "VALUES ('raw', 'tl-raw000', 'x', :now)"
+            ),
+            {"now": utcnow()},
+        )

@@ -161,7 +161,7 @@ def fine_tuning_server(
     settings = make_project(folder)
     store = Store.from_settings(settings)
     store.registrations.register("tiny", "local", {"path": str(tiny_model_dir)})
-    _, key = store.keys.create("tests")
+    _, key = store.keys.create("tests", scopes=["all"])
     engine = FakeEngine(tiny_model_dir, step_delay=0.02)
     trainer = LocalLoraTrainer(settings, store, engine=None if real_engine else engine)
     worker = Worker(

@@ -45,7 +45,7 @@ def test_serve_trains_a_job_in_a_worker_process_and_stops_it_on_sigterm(tmp_path
     settings = make_project(project)
     with Store.from_settings(settings) as store:
         store.registrations.register("tiny", "local", {"path": str(tiny_model_dir)})
-        _, key = store.keys.create("tests")
+        _, key = store.keys.create("tests", scopes=["all"])
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TUNELOOP_")}
     env.update(TUNELOOP_HOME=str(tmp_path / "home"), HF_HUB_OFFLINE="1")

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "CheckpointMetrics",
@@ -36,6 +37,10 @@ __all__ = [
 ]
 
 Auto = Literal["auto"]
+
+METADATA_MAX_PAIRS = 16
+METADATA_MAX_KEY = 64
+METADATA_MAX_VALUE = 512
 
 
 class _Strict(BaseModel):
@@ -113,8 +118,54 @@ class CreateFineTuningJobRequest(_Strict):
     method: MethodIn | None = None
     suffix: str | None = Field(None, max_length=64)
     seed: int | None = Field(None, ge=0, le=2**31 - 1)
-    metadata: dict[str, str] | None = None
+    metadata: dict[str, str] | None = Field(
+        None,
+        description="Up to 16 string pairs (keys up to 64 characters, values up to 512), stored "
+        "and returned exactly; tuneloop never acts on them.",
+    )
     integrations: list[dict[str, Any]] | None = None
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _metadata_is_openais_shape(cls, value: Any) -> Any:
+        """OpenAI's limits, checked whole so every problem is reported as ``param: metadata``."""
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise _metadata_error("expected an object of string keys and string values")
+        if len(value) > METADATA_MAX_PAIRS:
+            raise _metadata_error(
+                f"too many properties: at most {METADATA_MAX_PAIRS} pairs, got {len(value)}"
+            )
+        for key, item in value.items():
+            if len(key) > METADATA_MAX_KEY:
+                raise _metadata_error(
+                    f"key {key[:20]!r}… is {len(key)} characters; the limit is {METADATA_MAX_KEY}"
+                )
+            if not isinstance(item, str):
+                raise _metadata_error(
+                    f"the value of {key!r} is {_json_type(item)}; values must be strings"
+                )
+            if len(item) > METADATA_MAX_VALUE:
+                raise _metadata_error(
+                    f"the value of {key!r} is {len(item)} characters; the limit is "
+                    f"{METADATA_MAX_VALUE}"
+                )
+        return value
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def _metadata_error(reason: str) -> PydanticCustomError:
+    return PydanticCustomError("metadata", "{reason}", {"reason": reason})
 
 
 # -- job responses -----------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 FastAPI's generated spec has two untruths for an OpenAI-compatible server: it documents a 422
 ``HTTPValidationError`` on every route (we answer 400 with OpenAI's error body), and it cannot
-reference the streamed chunk schema. We patch both once, when the spec is first built.
+reference the streamed chunk schema. We patch both once, when the spec is first built, and say
+in each operation's description which API-key scope it needs (its ``security`` entry already
+lists it, from the route's ``require_scope`` dependency).
 """
 
 from __future__ import annotations
@@ -49,7 +51,22 @@ def install_openapi(app: FastAPI) -> None:
                     )
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
+        _document_scopes(spec)
         app.openapi_schema = spec
         return spec
 
     app.openapi = build  # type: ignore[method-assign]
+
+
+def _document_scopes(spec: dict[str, Any]) -> None:
+    for path in spec.get("paths", {}).values():
+        for operation in path.values():
+            scopes = sorted(
+                {s for req in operation.get("security", []) for v in req.values() for s in v}
+            )
+            if not scopes:
+                continue
+            needs = ", ".join(f"`{s}`" for s in scopes)
+            line = f"Needs an API key with the scope {needs} (or `admin`)."
+            described = operation.get("description")
+            operation["description"] = f"{described}\n\n{line}" if described else line

@@ -8,6 +8,11 @@ because it is deterministic (no per-row salt) the server can find a key by an in
 hash on every request instead of checking each row with a deliberately slow function.
 
 The plaintext is returned exactly once, by :meth:`ApiKeys.create`; the caller shows it to the user.
+
+A key carries **scopes** — what it may do: ``chat`` (chat completions, the model list), ``files``,
+``fine_tuning``, ``feedback``, and ``admin``, which implies every other — and an optional **model
+allow-list**. The rules (:meth:`ApiKeyRecord.has_scope`, :meth:`ApiKeyRecord.allows_model`) live
+here, on the record, so the server and any later caller apply the same ones.
 """
 
 from __future__ import annotations
@@ -16,16 +21,37 @@ import builtins
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 
-from tuneloop.errors import NotFound, RegistryError
+from tuneloop.errors import InvalidRequest, NotFound, RegistryError
 from tuneloop.store.engine import session_scope
 from tuneloop.store.schema import ApiKey, utcnow
 
-__all__ = ["KEY_PREFIX", "ApiKeyRecord", "ApiKeys", "generate", "hash_key"]
+__all__ = [
+    "ADMIN",
+    "ALL",
+    "DEFAULT_SCOPES",
+    "KEY_PREFIX",
+    "SCOPES",
+    "ApiKeyRecord",
+    "ApiKeys",
+    "generate",
+    "hash_key",
+    "parse_models",
+    "parse_scopes",
+]
+
+ADMIN = "admin"
+SCOPES: tuple[str, ...] = ("chat", "files", "fine_tuning", "feedback", ADMIN)
+"""Every scope a key can hold; ``admin`` implies all the others."""
+ALL = "all"
+"""Shorthand accepted by :func:`parse_scopes` for every scope (``admin`` included)."""
+DEFAULT_SCOPES: frozenset[str] = frozenset({"chat"})
+"""What a key gets when none are named: what an OpenAI client needs for chat and ``/v1/models``."""
 
 KEY_PREFIX = "tl-"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -43,10 +69,30 @@ class ApiKeyRecord:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    scopes: frozenset[str] = DEFAULT_SCOPES
+    models: tuple[str, ...] | None = None
+    """The model allow-list; ``None``: every model the server serves."""
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def has_scope(self, scope: str) -> bool:
+        """Whether the key may do what ``scope`` covers (``admin`` covers everything)."""
+        return scope in self.scopes or ADMIN in self.scopes
+
+    def allows_model(self, ref: str) -> bool:
+        """Whether the key may use the model ``ref``.
+
+        An allow-list entry matches itself exactly; an entry without ``@`` also matches every
+        version and alias of that name (``seoul-guide`` allows ``seoul-guide@production`` and
+        ``seoul-guide@3``; ``seoul-guide@staging`` allows only that ref). ``ft:…`` ids match only
+        when listed.
+        """
+        if self.models is None or ref in self.models:
+            return True
+        name, at, _ = ref.partition("@")
+        return bool(at) and name in self.models
 
 
 def generate() -> str:
@@ -59,6 +105,38 @@ def hash_key(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
 
+def parse_scopes(values: Iterable[str]) -> frozenset[str]:
+    """Scope names from flags or a request: repeated values and/or comma lists, ``all`` for every
+    scope. Nothing named gives :data:`DEFAULT_SCOPES`.
+
+    Raises :class:`InvalidRequest` (param ``scope``) naming an unknown scope and the valid ones.
+    """
+    named = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    if not named:
+        return DEFAULT_SCOPES
+    unknown = sorted({n for n in named if n not in SCOPES and n != ALL})
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown scope {', '.join(map(repr, unknown))}.",
+            hint=f"Valid scopes: {', '.join(SCOPES)}, or {ALL!r} for every scope.",
+            param="scope",
+        )
+    return frozenset(SCOPES) if ALL in named else frozenset(named)
+
+
+def parse_models(values: Iterable[str] | None) -> tuple[str, ...] | None:
+    """A model allow-list (duplicates and blanks dropped, order kept); nothing named: ``None``,
+    meaning every model."""
+    if values is None:
+        return None
+    found = tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
+    return found or None
+
+
+def _sorted_scopes(scopes: Iterable[str]) -> list[str]:
+    return sorted(scopes, key=SCOPES.index)
+
+
 def _record(row: ApiKey) -> ApiKeyRecord:
     return ApiKeyRecord(
         id=row.id,
@@ -67,6 +145,9 @@ def _record(row: ApiKey) -> ApiKeyRecord:
         created_at=row.created_at,
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
+        # A scope this version does not know (written by a newer one) grants nothing here.
+        scopes=frozenset(s for s in row.scopes if s in SCOPES),
+        models=tuple(row.models) if row.models else None,
     )
 
 
@@ -76,11 +157,29 @@ class ApiKeys:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def create(self, name: str) -> tuple[ApiKeyRecord, str]:
-        """Create a key called ``name``; return its record and the plaintext (shown only now)."""
+    def create(
+        self,
+        name: str,
+        *,
+        scopes: Iterable[str] = DEFAULT_SCOPES,
+        models: Iterable[str] | None = None,
+    ) -> tuple[ApiKeyRecord, str]:
+        """Create a key called ``name``; return its record and the plaintext (shown only now).
+
+        ``scopes`` are scope names (or ``all``), :data:`DEFAULT_SCOPES` when empty; ``models`` is
+        the allow-list, ``None`` for every model.
+        """
+        granted = parse_scopes(scopes)
+        allowed = parse_models(models)
         plaintext = generate()
         with session_scope(self._engine) as session:
-            row = ApiKey(name=name, prefix=plaintext[:_DISPLAY_CHARS], key_hash=hash_key(plaintext))
+            row = ApiKey(
+                name=name,
+                prefix=plaintext[:_DISPLAY_CHARS],
+                key_hash=hash_key(plaintext),
+                scopes=_sorted_scopes(granted),
+                models=list(allowed) if allowed is not None else None,
+            )
             session.add(row)
             session.flush()
             return _record(row), plaintext

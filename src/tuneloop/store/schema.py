@@ -123,7 +123,11 @@ class ModelRegistrationRow(Base):
 
 
 class ApiKey(Base):
-    """An API key: only its sha256 and a short display prefix are stored, never the key."""
+    """An API key: only its sha256 and a short display prefix are stored, never the key.
+
+    ``scopes`` is a JSON list of scope names; ``models`` a JSON list (the model allow-list) or
+    NULL for every model.
+    """
 
     __tablename__ = "api_keys"
 
@@ -134,6 +138,8 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    models: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class Artifact(Base):

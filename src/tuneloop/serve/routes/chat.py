@@ -7,14 +7,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from tuneloop.errors import InvalidRequest, TuneloopError
 from tuneloop.models.base import ChatModel
 from tuneloop.models.types import Chunk, Message, SamplingParams
-from tuneloop.serve.auth import require_api_key
+from tuneloop.serve.auth import check_model_access, require_scope
 from tuneloop.serve.schemas import (
     AssistantMessage,
     ChatCompletion,
@@ -27,11 +27,12 @@ from tuneloop.serve.schemas import (
     Usage,
 )
 
-router = APIRouter(tags=["chat"])
+router = APIRouter(tags=["chat"], dependencies=[require_scope("chat")])
 
 ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorResponse, "description": "Invalid request"},
     401: {"model": ErrorResponse, "description": "Missing or wrong API key"},
+    403: {"model": ErrorResponse, "description": "The API key lacks the scope this route needs"},
     404: {"model": ErrorResponse, "description": "Unknown model"},
 }
 SSE_DOC = {
@@ -64,7 +65,6 @@ def _messages(req: ChatCompletionRequest) -> list[Message]:
     "/v1/chat/completions",
     response_model=ChatCompletion,
     responses={**ERRORS, 200: {"content": SSE_DOC}},
-    dependencies=[Depends(require_api_key)],
     summary="Create a chat completion",
 )
 async def create_chat_completion(
@@ -73,6 +73,7 @@ async def create_chat_completion(
     state = request.app.state.tuneloop
     params = _params(body)
     messages = _messages(body)
+    check_model_access(request, body.model)
     model: ChatModel = await run_in_threadpool(state.catalog.get, body.model)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())

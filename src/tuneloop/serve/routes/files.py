@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from tuneloop.errors import InvalidRequest
-from tuneloop.serve.auth import require_api_key
+from tuneloop.serve.auth import require_scope
 from tuneloop.serve.fine_tuning_schemas import DeletedFile, FileList, FileObject
 from tuneloop.serve.routes.chat import ERRORS
 from tuneloop.store.files import FileRecord
 
 __all__ = ["MAX_UPLOAD_BYTES", "file_object", "router"]
 
-router = APIRouter(tags=["files"], dependencies=[Depends(require_api_key)])
+router = APIRouter(tags=["files"], dependencies=[require_scope("files")])
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 """Largest accepted upload (OpenAI's fine-tuning limit is 512 MB)."""

@@ -14,12 +14,12 @@ from __future__ import annotations
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from tuneloop.errors import InvalidRequest, ModelNotFound, NotFound, TrainError
-from tuneloop.serve.auth import require_api_key
+from tuneloop.serve.auth import check_model_access, require_scope
 from tuneloop.serve.fine_tuning_schemas import (
     CheckpointMetrics,
     CreateFineTuningJobRequest,
@@ -48,7 +48,7 @@ from tuneloop.train.jobs import JobService
 
 __all__ = ["checkpoint_object", "event_object", "job_object", "router"]
 
-router = APIRouter(tags=["fine-tuning"], dependencies=[Depends(require_api_key)])
+router = APIRouter(tags=["fine-tuning"], dependencies=[require_scope("fine_tuning")])
 
 TRAINER = "local-lora"
 _KNOBS = ("batch_size", "learning_rate_multiplier", "n_epochs")
@@ -160,6 +160,7 @@ def _hyperparameters(body: CreateFineTuningJobRequest) -> Hyperparameters:
 
 def _check_model(request: Request, model: str) -> None:
     try:
+        check_model_access(request, model)
         spec = request.app.state.tuneloop.catalog.spec(model)
     except ModelNotFound as exc:
         raise InvalidRequest(
