@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from tuneloop.store import head_revision
 
@@ -59,3 +61,24 @@ def test_commands_after_downgrade_migrate_the_database_again(invoke, project):
 
     assert created.exit_code == 0, created.output
     assert current(invoke, project)["up_to_date"] is True
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_db_current_never_prints_the_database_password(
+    invoke, project, monkeypatch, db_url, as_json
+):
+    # The local PostgreSQL trusts loopback connections, so any password reaches the printed URL.
+    url = make_url(db_url).set(password="s3cret-pw").render_as_string(hide_password=False)
+    monkeypatch.setenv("TUNELOOP_DATABASE_URL", url)
+
+    result = invoke("--project", project, "db", "current", *(["--json"] if as_json else []))
+
+    assert result.exit_code == 0, result.output
+    assert "s3cret-pw" not in result.output
+    shown = make_url(url).render_as_string(hide_password=True)
+    assert ":***@" in shown
+    if as_json:
+        assert json.loads(result.stdout)["database_url"] == shown
+    else:
+        assert result.stdout.startswith(f"{shown}: revision")

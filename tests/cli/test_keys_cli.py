@@ -9,7 +9,7 @@ import pytest
 from tuneloop.config import load_settings
 from tuneloop.errors import NotFound
 from tuneloop.store import Store
-from tuneloop.store.keys import hash_key
+from tuneloop.store.keys import SCOPES, hash_key
 
 
 @pytest.fixture
@@ -101,3 +101,74 @@ def test_revoking_an_unknown_key_exits_5_with_a_message_on_stderr(run_cli, proje
     assert "tuneloop keys list" in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+# -- scopes and model allow-lists ---------------------------------------------------------------
+
+
+def test_a_key_created_without_scopes_gets_chat_only(invoke, project, project_store):
+    created = create_key(invoke, project)
+
+    assert created["scopes"] == ["chat"] and created["models"] is None
+    record = project_store.keys.verify(created["key"])
+    assert record.has_scope("chat") and not record.has_scope("files")
+
+
+def test_scopes_repeat_or_come_as_a_comma_list(invoke, project, project_store):
+    result = invoke(
+        "--project", project, "keys", "create", "--scope", "files",
+        "--scope", "fine_tuning,feedback", "--json",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.stdout)
+    assert created["scopes"] == ["files", "fine_tuning", "feedback"]
+    assert project_store.keys.verify(created["key"]).scopes == {"files", "fine_tuning", "feedback"}
+
+
+def test_scope_all_grants_every_scope(invoke, project, project_store):
+    result = invoke("--project", project, "keys", "create", "--scope", "all", "--json")
+
+    assert result.exit_code == 0, result.output
+    record = project_store.keys.verify(json.loads(result.stdout)["key"])
+    assert record.scopes == set(SCOPES)
+
+
+def test_models_make_an_allow_list_shown_by_list(invoke, project, project_store):
+    result = invoke(
+        "--project", project, "keys", "create", "--name", "web",
+        "--model", "seoul-guide", "--model", "echo", "--json",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.stdout)
+    record = project_store.keys.verify(created["key"])
+    assert record.models == ("seoul-guide", "echo")
+    assert record.allows_model("seoul-guide@production") and not record.allows_model("tiny")
+    [row] = json.loads(invoke("--project", project, "keys", "list", "--json").stdout)
+    assert row["models"] == ["seoul-guide", "echo"] and row["scopes"] == ["chat"]
+
+
+def test_list_shows_scopes_and_models_in_the_table(run_cli, project):
+    run_cli("--project", project, "keys", "create", "--name", "uploader", "--scope", "files")
+    run_cli("--project", project, "keys", "create", "--name", "ops", "--scope", "all")
+    run_cli("--project", project, "keys", "create", "--name", "web", "--model", "seoul-guide")
+
+    table = run_cli("--project", project, "keys", "list").stdout
+
+    rows = {line.split("│")[2].strip(): line for line in table.splitlines() if "│" in line}
+    assert "files" in rows["uploader"] and "chat" not in rows["uploader"]
+    assert "│ all " in rows["ops"]
+    assert "chat" in rows["web"] and "seoul-guide" in rows["web"]
+
+
+def test_an_unknown_scope_exits_2_naming_the_valid_ones(run_cli, project):
+    result = run_cli("--project", project, "keys", "create", "--scope", "chat,trian")
+
+    assert result.returncode == 2
+    assert "Unknown scope 'trian'" in result.stderr
+    for scope in SCOPES:
+        assert scope in result.stderr
+    assert result.stdout == ""
+    listed = run_cli("--project", project, "keys", "list", "--json")
+    assert json.loads(listed.stdout) == []

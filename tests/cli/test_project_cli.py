@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import tomllib
 
+import pytest
+from sqlalchemy.engine import make_url
+
 from tuneloop.config import load_settings
 from tuneloop.errors import ConfigError
 from tuneloop.store import Store
@@ -104,3 +107,22 @@ def test_init_on_a_path_that_is_a_file_fails_with_config_error(invoke, tmp_path)
     assert isinstance(result.exception, ConfigError)
     assert "not a folder" in result.exception.message
     assert file.read_text(encoding="utf-8") == "not a folder"
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_init_never_prints_the_database_password(invoke, tmp_path, monkeypatch, db_url, as_json):
+    # The local PostgreSQL trusts loopback connections, so any password reaches the printed URL.
+    url = make_url(db_url).set(password="s3cret-pw").render_as_string(hide_password=False)
+    monkeypatch.setenv("TUNELOOP_DATABASE_URL", url)
+
+    result = invoke("init", tmp_path / "p", *(["--json"] if as_json else []))
+
+    assert result.exit_code == 0, result.output
+    assert "s3cret-pw" not in result.output
+    shown = make_url(url).render_as_string(hide_password=True)
+    assert ":***@" in shown
+    if as_json:
+        assert json.loads(result.stdout)["database_url"] == shown
+    else:
+        assert shown in result.stdout

@@ -49,11 +49,12 @@ def downgrade(
 def current(as_json: JsonOption = False) -> None:
     """Show the database's revision and the newest one this tuneloop knows."""
     from tuneloop.store import migrate
+    from tuneloop.store.engine import masked_url
 
     with _store_unmigrated() as st:
         cur, head = migrate.current_revision(st.engine), migrate.head_revision()
-    url = settings().resolved_database_url
+    url = masked_url(settings().resolved_database_url)  # never print the password
     if as_json:
         print_json({"database_url": url, "current": cur, "head": head, "up_to_date": cur == head})
     else:
-        out.print(f"{url}: revision {cur or 'base'} (newest: {head})")
+        out.print(f"{url}: revision {cur or 'base'} (newest: {head})", markup=False)

@@ -28,6 +28,7 @@ def init(
     from tuneloop.config import PROJECT_FILE, load_settings, write_project_file
     from tuneloop.errors import ConfigError
     from tuneloop.store import Store
+    from tuneloop.store.engine import masked_url
 
     folder = directory.expanduser().resolve()
     if (folder / PROJECT_FILE).exists() and not force:
@@ -49,13 +50,13 @@ def init(
             {
                 "project_dir": str(folder),
                 "project_file": str(project_file),
-                "database_url": settings.resolved_database_url,
+                "database_url": masked_url(settings.resolved_database_url),
                 "artifact_dir": str(settings.resolved_artifact_dir),
             }
         )
         return
     out.print(f"[green]Created project[/] [bold]{settings.name}[/] in {folder}")
     out.print(f"  settings   {project_file}")
-    out.print(f"  database   {settings.resolved_database_url}")
+    out.print(f"  database   {masked_url(settings.resolved_database_url)}", markup=False)
     out.print(f"  artifacts  {settings.resolved_artifact_dir}")
     out.print(f'Next: cd {folder} && tuneloop chat -m "서울의 유명한 관광지 3곳을 추천해 주세요"')
