@@ -104,7 +104,7 @@ def _print_report(summary: RunReport) -> None:
             " · suite ",
             (run.suite, "cyan"),
             " · model ",
-            (run.model, "cyan"),
+            (run.model_label, "cyan"),
             *((" · prompt ", (run.prompt_ref, "cyan")) if run.prompt_ref else ()),
         )
     )
@@ -206,13 +206,15 @@ def compare(
 
 
 def _print_comparison(c: Comparison) -> None:
+    from tuneloop.evaluate.bootstrap import MIN_PAIRS
+
     for label, info in (("A", c.a), ("B", c.b)):
         out.print(
             Text.assemble(
                 (f"{label} ", "bold"),
                 info.id,
                 " · model ",
-                (info.model, "cyan" if "model" in c.differs else ""),
+                (info.model_label or info.model, "cyan" if "model" in c.differs else ""),
                 " · prompt ",
                 (info.prompt_ref or "none", "cyan" if "prompt_ref" in c.differs else ""),
                 f" · {info.cases} cases, {info.errors} errors",
@@ -235,10 +237,15 @@ def _print_comparison(c: Comparison) -> None:
     out.print(_delta_table("Overall (Δ = B − A)", c.overall, with_tag=False))
     if c.by_tag:
         out.print(_delta_table("By tag", c.by_tag, with_tag=True))
-    out.print("[dim]* the 95% interval excludes 0[/]")
+    out.print(
+        f"[dim]* the 95% interval excludes 0 · rows with fewer than {MIN_PAIRS} pairs get no "
+        "interval and are never significant[/]"
+    )
 
 
 def _delta_table(title: str, rows: tuple[MetricDelta, ...], *, with_tag: bool) -> Table:
+    from tuneloop.evaluate.bootstrap import MIN_PAIRS
+
     table = Table(
         box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, title=title, title_justify="left"
     )
@@ -257,7 +264,10 @@ def _delta_table(title: str, rows: tuple[MetricDelta, ...], *, with_tag: bool) -
         else:
             arrow, style = "=", "dim"
         delta = "—" if math.isnan(d.delta) else f"{arrow} {d.delta:+.3f}"
-        interval = "—" if math.isnan(d.ci_low) else f"[{d.ci_low:+.3f}, {d.ci_high:+.3f}]"
+        if not d.enough_pairs:
+            interval = f"n<{MIN_PAIRS}" if d.n else "—"
+        else:
+            interval = f"[{d.ci_low:+.3f}, {d.ci_high:+.3f}]"
         cells: list[Text | str] = [Text(d.tag or "")] if with_tag else []
         cells += [
             Text(d.metric),
