@@ -320,14 +320,18 @@ def gate(
     ] = None,
     baseline: Annotated[
         str | None,
-        typer.Option("--baseline", help="Run to compare against (needs --max-regression)."),
+        typer.Option(
+            "--baseline",
+            help="Run of the current version to compare against (needs --max-regression).",
+        ),
     ] = None,
     max_regression: Annotated[
         float | None,
         typer.Option(
             "--max-regression",
             min=0.0,
-            help="Largest allowed drop of any metric's mean versus --baseline, on paired cases.",
+            help="Allowed drop of any metric versus --baseline: it regressed when the paired "
+            "bootstrap interval lies entirely below minus this.",
         ),
     ] = None,
     max_error_rate: Annotated[
@@ -340,14 +344,38 @@ def gate(
         list[str] | None,
         typer.Option("--tag", help="Check only cases with this tag (repeatable: any of them)."),
     ] = None,
+    for_alias: Annotated[
+        str,
+        typer.Option("--for", help="The alias this gate is evidence for (stored with it)."),
+    ] = "production",
+    ignore_errors: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-errors",
+            help="Leave errored cases out of means and pairs instead of counting them as 0.",
+        ),
+    ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Pass a regression check only when the interval's lower bound is at least "
+            "minus --max-regression (the drop is shown to be small enough).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Pass or fail a run against thresholds; exit code 8 when any check fails (for CI).
+    """Pass or fail a run against thresholds, store the decision; exit code 8 on failure (for CI).
 
     Prints every check with ✓ or ✗, so a failure says which threshold was missed and by how much.
+    With --baseline the decision is stored as gate evidence (`tuneloop models promote` needs a
+    passing one) when the run is of a registered model version; its id is printed.
     """
+    import getpass
+
     from tuneloop.errors import EvalGateFailed
     from tuneloop.evaluate.gate import gate as run_gate
+    from tuneloop.evaluate.gate import record_gate
 
     run = _load(run_id)
     base = _load(baseline) if baseline is not None else None
@@ -358,11 +386,40 @@ def gate(
         max_regression=max_regression,
         max_error_rate=max_error_rate,
         tags=tag or (),
+        errors_as_failures=not ignore_errors,
+        strict=strict,
     )
+    stored = record_gate(store(), run, base, result, alias=for_alias, by=getpass.getuser())
     if as_json:
-        print_json({"run": run.id, "baseline": base.id if base else None, **result.as_dict()})
+        print_json(
+            {
+                "run": run.id,
+                "baseline": base.id if base else None,
+                "candidate": run.model_label,
+                "baseline_model": base.model_label if base else None,
+                **result.as_dict(),
+                "gate_id": stored.record.id if stored.record else None,
+                "alias": for_alias,
+                "not_stored": stored.reason,
+                "notes": list(stored.notes),
+            }
+        )
     else:
-        _print_gate(run.id, result)
+        _print_gate(run, base, result)
+        if stored.record is not None:
+            record = stored.record
+            out.print(
+                Text.assemble(
+                    "Stored gate ",
+                    (record.id, "bold"),
+                    f": {record.candidate_ref} vs {record.baseline_ref} on {record.suite} "
+                    f"for {record.model_name}@{for_alias}",
+                )
+            )
+        else:
+            out.print(Text(f"Not stored as gate evidence: {stored.reason}.", style="yellow"))
+        for note in stored.notes:
+            out.print(Text(f"Note: {note}.", style="yellow"))
     if not result.passed:
         names = ", ".join(c.name for c in result.failed)
         raise EvalGateFailed(
@@ -372,9 +429,21 @@ def gate(
         )
 
 
-def _print_gate(run_id: str, result: GateResult) -> None:
+def _print_gate(run: EvalRun, baseline: EvalRun | None, result: GateResult) -> None:
+    out.print(
+        Text.assemble(
+            ("Candidate ", "bold"),
+            f"{run.id} · ",
+            (run.model_label, "cyan"),
+            *(
+                (("  baseline ", "bold"), f"{baseline.id} · ", (baseline.model_label, "cyan"))
+                if baseline is not None
+                else ()
+            ),
+        )
+    )
     for check in result.checks:
         mark = ("✓ ", "bold green") if check.passed else ("✗ ", "bold red")
         out.print(Text.assemble(mark, (check.name, "bold"), "  ", (check.message, "dim")))
     verdict = ("PASSED", "bold green") if result.passed else ("FAILED", "bold red")
-    out.print(Text.assemble("Gate ", verdict, f" for run {run_id}"))
+    out.print(Text.assemble("Gate ", verdict, f" for run {run.id}"))

@@ -80,7 +80,10 @@ def model_identity(model: ChatModel, resolved: ResolvedModel | None = None) -> d
         "version": resolved.version_ref,
         "hash": resolved.content_hash,
         "backend": backend_identity(model),
-        "spec": [resolved.spec.backend, json.dumps(dict(resolved.spec.config), sort_keys=True, default=str)],
+        "spec": [
+            resolved.spec.backend,
+            json.dumps(dict(resolved.spec.config), sort_keys=True, default=str),
+        ],
     }
 
 

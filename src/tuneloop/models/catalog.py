@@ -206,7 +206,7 @@ class Catalog:
         return self._build(key, resolved.requested, resolved.spec)
 
     def get(self, name: str) -> ChatModel:
-        """The model ``name`` means now, without hashing anything (the server's per-request path)."""
+        """The model ``name`` means now, hashing nothing (the server's per-request path)."""
         version = self._version(name)
         key = f"\0{version.model_id}" if version is not None else name
         with self._lock:

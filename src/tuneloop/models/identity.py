@@ -220,7 +220,11 @@ class HashCache:
         key = str(file.resolve())
         with self._lock:
             entry = self._load().get(key)
-        if entry and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns:
+        same = entry is not None and (entry.get("size"), entry.get("mtime_ns")) == (
+            stat.st_size,
+            stat.st_mtime_ns,
+        )
+        if same and entry is not None:
             return str(entry["sha256"])
         digest = hashlib.sha256()
         with file.open("rb") as fh:

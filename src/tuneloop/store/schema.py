@@ -285,8 +285,8 @@ class EvalRunRow(Base):
 
     ``model`` is the reference the user typed; ``model_version`` / ``model_hash`` the immutable
     version and content hash it resolved to (``NULL`` for runs of a bare model or from before
-    migration 0011). ``summary`` holds each metric's mean (``null`` where no case has the metric), so listing runs
-    never has to read their results.
+    migration 0011). ``summary`` holds each metric's mean (``null`` where no case has the
+    metric), so listing runs never has to read their results.
     """
 
     __tablename__ = "eval_runs"
