@@ -17,7 +17,7 @@ params: {temperature: 0, max_tokens: 50}
 metrics: [token_f1]
 cases:
 """ + "".join(
-    f"  - {{id: q{i}, input: '경복궁 질문 {i}', reference: '경복궁 질문 {i} 답', tags: [t{i % 2}]}}\n"
+    f"  - {{id: q{i}, input: '경복궁 질문 {i}', reference: '질문 {i} 답', tags: [t{i % 2}]}}\n"
     for i in range(6)
 )
 

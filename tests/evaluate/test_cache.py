@@ -196,7 +196,6 @@ def test_a_resolved_identity_keys_on_version_and_hash_not_on_the_typed_name():
     one = cache_key(model, MESSAGES, GREEDY, resolved("seoul-guide@1", "sha256:aa"))
     assert one != cache_key(model, MESSAGES, GREEDY, resolved("seoul-guide@2", "sha256:aa"))
     assert one != cache_key(model, MESSAGES, GREEDY, resolved("seoul-guide@1", "sha256:bb"))
-    assert one == cache_key(
-        EchoModel("seoul-guide@production"), MESSAGES, GREEDY, resolved("seoul-guide@1", "sha256:aa")
-    )  # another alias typed for the same version shares its answers
+    production = EchoModel("seoul-guide@production")  # another alias typed for the same version
+    assert one == cache_key(production, MESSAGES, GREEDY, resolved("seoul-guide@1", "sha256:aa"))
     assert one != cache_key(model, MESSAGES, GREEDY)

@@ -69,8 +69,9 @@ def test_a_gate_of_version_2_against_production_is_stored_as_its_evidence(versio
         "seoul-guide", 2, 1,
     )  # fmt: skip
     assert stored.candidate_hash == candidate.model_hash
-    assert (stored.suite, stored.suite_hash, stored.alias) == ("seoul-travel", "d" * 64, "production")
-    assert (stored.candidate_run_id, stored.baseline_run_id, stored.by) == ("ev-cand", "ev-base", "kim")
+    assert (stored.suite, stored.suite_hash) == ("seoul-travel", "d" * 64)
+    assert (stored.alias, stored.by) == ("production", "kim")
+    assert (stored.candidate_run_id, stored.baseline_run_id) == ("ev-cand", "ev-base")
     assert stored.passed and stored.checks[0]["name"] == "f1 regression <= 0.02"
     assert stored.settings["max_regression"] == 0.02 and stored.settings["errors_as_failures"]
     assert versions.gate_results.evidence("seoul-guide", 2, 1) == stored
@@ -89,7 +90,8 @@ def test_a_failed_gate_is_stored_too_but_is_no_evidence(versions):
 def test_a_baseline_outside_the_model_name_is_recorded_by_its_version_ref(versions):
     candidate = run_of("ev-cand", 0.7, identity("seoul-guide@1", "seoul-guide", 1, "fine-tuned"))
     base = run_of("ev-base", 0.6, identity("smollm2-135m", "smollm2-135m", None, "builtin"))
-    outcome = record_gate(versions, candidate, base, decide(candidate, base), alias="canary", by="k")
+    result = decide(candidate, base)
+    outcome = record_gate(versions, candidate, base, result, alias="canary", by="k")
     assert outcome.record.baseline_version is None
     assert outcome.record.baseline_model == "smollm2-135m"
     assert outcome.record.baseline_ref == "smollm2-135m"
@@ -98,7 +100,8 @@ def test_a_baseline_outside_the_model_name_is_recorded_by_its_version_ref(versio
 def test_a_baseline_that_is_not_the_alias_current_version_gets_a_note(versions):
     candidate = run_of("ev-cand", 0.7, identity("seoul-guide@2", "seoul-guide", 2, "fine-tuned"))
     base = run_of("ev-base", 0.6, identity("smollm2-135m", "smollm2-135m", None, "builtin"))
-    outcome = record_gate(versions, candidate, base, decide(candidate, base), alias="production", by="k")
+    result = decide(candidate, base)
+    outcome = record_gate(versions, candidate, base, result, alias="production", by="k")
     assert outcome.record is not None
     assert "points at version 1" in outcome.notes[0]
 
@@ -106,7 +109,7 @@ def test_a_baseline_that_is_not_the_alias_current_version_gets_a_note(versions):
 @pytest.mark.parametrize(
     ("ident", "why"),
     [
-        (identity("smollm2-135m", "smollm2-135m", None, "builtin"), "not a registered model version"),
+        (identity("smollm2-135m", "smollm2-135m", None, "builtin"), "not a registered model"),
         (identity("seoul-guide@9", "seoul-guide", 9, "fine-tuned"), "not in this project's model"),
         (None, "did not record which model version"),
     ],
