@@ -184,3 +184,19 @@ def test_real_script_exits_8_on_a_failed_gate_and_0_on_a_pass(run_cli, project, 
     passed = run_cli("--project", project, "eval", "gate", LORA_ID, "--max-error-rate", "0.1")
     assert passed.returncode == 0, passed.stderr
     assert "✓ error rate <= 0.1" in passed.stdout
+
+
+def test_compare_never_marks_a_tag_row_with_fewer_than_five_pairs(invoke, project, runs):
+    result = invoke("--project", project, "eval", "compare", BASE_ID, LORA_ID, "--json")
+    data = json.loads(result.stdout)
+    assert data["overall"][0]["n"] == 12 and data["overall"][0]["significant"] is True
+    rows = data["by_tag"]
+    assert rows and all(r["n"] == 4 for r in rows)  # 12 cases over 3 topics
+    # every case improved by +0.2, yet 4 pairs cannot show it: no interval, no p, no star
+    for row in rows:
+        assert row["delta"] is not None and row["significant"] is False
+        assert (row["ci_low"], row["ci_high"], row["p_value"]) == (None, None, None)
+        assert row["enough_pairs"] is False
+    table = invoke("--project", project, "eval", "compare", BASE_ID, LORA_ID)
+    tag_lines = [line for line in table.stdout.splitlines() if "궁궐" in line]
+    assert tag_lines and all("*" not in line and "n<5" in line for line in tag_lines)

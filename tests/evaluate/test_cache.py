@@ -129,3 +129,73 @@ def test_cache_mode_flags(store, refresh):
     cache = ResponseCache.from_store(store, refresh=refresh)
     assert cache.read is not refresh and cache.write
     assert cache.lookup([None]) == {}
+
+
+def _scripted_backend(monkeypatch):
+    """A ``scripted`` backend: each registered version plays back its own ``replies``."""
+    import tuneloop.models.catalog as catalog_module
+    from tuneloop.models.testing import ScriptedModel
+
+    installed = catalog_module.backends()
+    installed["scripted"] = lambda spec, settings: ScriptedModel(
+        list(spec.config["replies"]), name=spec.name
+    )
+    monkeypatch.setattr(catalog_module, "backends", lambda: installed)
+
+
+def test_two_versions_behind_one_alias_never_share_cached_answers(store, tmp_path, monkeypatch):
+    from tuneloop.config import Settings
+    from tuneloop.models.catalog import Catalog
+    from tuneloop.models.identity import HashCache
+
+    _scripted_backend(monkeypatch)
+    suite = load_suite(suite_file(tmp_path))
+    catalog = Catalog(Settings(project_dir=tmp_path), store, hashes=HashCache(None))
+    cache = ResponseCache.from_store(store)
+
+    def register_and_stage(model_id: str, reply: str) -> None:
+        version = store.models.register_version(
+            "seoul-guide", model_id=model_id, backend="scripted", config={"replies": [reply]},
+            base_model="smollm2-135m", author="test",
+        )  # fmt: skip
+        store.models.promote(version.ref, "staging", by="test")
+
+    def evaluate():
+        resolved = catalog.resolve("seoul-guide@staging")
+        return run_suite_sync(suite, catalog.load(resolved), cache=cache, resolved=resolved)
+
+    register_and_stage("ft:v1", "버전 일 답변")
+    first = evaluate()
+    assert {r.output for r in first.results} == {"버전 일 답변"}
+    assert first.model == "seoul-guide@staging" and first.model_version == "seoul-guide@1"
+
+    register_and_stage("ft:v2", "버전 이 답변")
+    second = evaluate()
+    assert {r.output for r in second.results} == {"버전 이 답변"}  # not version 1's answers
+    assert second.meta["cached"] == 0
+    assert (second.model_version, second.model_hash) == (
+        "seoul-guide@2", catalog.resolve("seoul-guide@2").content_hash,
+    )  # fmt: skip
+    assert second.model_hash != first.model_hash
+
+    again = evaluate()  # the same version again: every answer from the cache
+    assert again.meta["cached"] == len(suite.cases)
+    assert {r.output for r in again.results} == {"버전 이 답변"}
+
+
+def test_a_resolved_identity_keys_on_version_and_hash_not_on_the_typed_name():
+    from tuneloop.models.catalog import ModelSpec
+    from tuneloop.models.identity import ResolvedModel
+
+    model = EchoModel("seoul-guide@staging")
+
+    def resolved(version: str, digest: str) -> ResolvedModel:
+        spec = ModelSpec("seoul-guide@staging", "echo", {}, source="fine-tuned")
+        return ResolvedModel("seoul-guide@staging", version, "seoul-guide", 1, digest, spec)
+
+    one = cache_key(model, MESSAGES, GREEDY, resolved("seoul-guide@1", "sha256:aa"))
+    assert one != cache_key(model, MESSAGES, GREEDY, resolved("seoul-guide@2", "sha256:aa"))
+    assert one != cache_key(model, MESSAGES, GREEDY, resolved("seoul-guide@1", "sha256:bb"))
+    production = EchoModel("seoul-guide@production")  # another alias typed for the same version
+    assert one == cache_key(production, MESSAGES, GREEDY, resolved("seoul-guide@1", "sha256:aa"))
+    assert one != cache_key(model, MESSAGES, GREEDY)

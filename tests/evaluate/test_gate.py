@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -63,12 +64,48 @@ def test_gate_passes_when_every_minimum_is_met(run: EvalRun) -> None:
         baseline=None,
         max_regression=None,
         max_error_rate=None,
+        errors_as_failures=False,
     )
     assert outcome.passed
     f1, judge = outcome.checks
     assert f1.actual == pytest.approx(statistics.fmean([0.8, 0.6, 0.7]))
     assert judge.actual == pytest.approx(statistics.fmean([1.0, 0.5, 1.0]))
     assert f1.required == 0.7 and f1.passed and "0.700" in f1.message
+
+
+def test_errored_cases_count_as_zero_in_means_by_default(run: EvalRun) -> None:
+    f1 = gate(run, minimums={"f1": 0.7}).checks[0]
+    assert f1.actual == pytest.approx(statistics.fmean([0.8, 0.6, 0.7, 0.0]))
+    assert not f1.passed and "1 errored, counted as 0" in f1.message
+
+
+def test_a_candidate_that_errors_on_most_cases_fails() -> None:
+    ids = [f"c{i}" for i in range(10)]
+    baseline = make_run("base", [result(cid, 0.6, 0.6) for cid in ids])
+    flaky = make_run(
+        "flaky",
+        [result(cid, 0.9, 0.9) for cid in ids[:3]]
+        + [result(cid, None, error="backend_unavailable: timeout") for cid in ids[3:]],
+    )
+    outcome = gate(flaky, minimums={"f1": 0.5}, baseline=baseline, max_regression=0.02)
+    assert not outcome.passed
+    assert [c.passed for c in outcome.checks] == [False, False, False]
+    # Leaving errors out (the old behaviour, now opt-in) would have passed it on 3 answers.
+    lenient = gate(
+        flaky, minimums={"f1": 0.5}, baseline=baseline, max_regression=0.02,
+        errors_as_failures=False,
+    )  # fmt: skip
+    assert lenient.checks[0].passed
+
+
+def test_an_errored_case_counts_only_on_the_metrics_it_would_have_had() -> None:
+    errored = CaseResult(
+        case_id="x", tags=(), messages=[], output=None, error="boom",
+        details={"f1": {"error": "not scored: boom"}},
+    )  # fmt: skip
+    run = make_run("r", [result("a", 0.8, 1.0), errored])
+    f1, judge = gate(run, minimums={"f1": 0.1, "judge": 0.1}).checks
+    assert f1.actual == pytest.approx(0.4) and judge.actual == pytest.approx(1.0)
 
 
 def test_gate_fails_on_one_missed_minimum_and_still_reports_the_rest(run: EvalRun) -> None:
@@ -96,31 +133,56 @@ def test_a_metric_without_scores_fails_its_minimum() -> None:
     assert not check.passed and "no case has a judge score" in check.message
 
 
-def test_regression_is_measured_on_paired_cases_only(run: EvalRun) -> None:
-    baseline = make_run(
-        "old",
-        [
-            result("namsan", 0.8, 1.0),
-            result("hangang", 0.7, 0.5),
-            result("insadong", 0.75, 1.0),
-            result("retired-case", 0.0, 0.0),  # not in the new run: must not count
-        ],
-    )
-    outcome = gate(run, minimums={}, baseline=baseline, max_regression=0.02)
+def paired(run_id: str, f1: list[float], *, extra: dict[str, float] | None = None) -> EvalRun:
+    results = [result(f"case-{i:02d}", v, 1.0) for i, v in enumerate(f1)]
+    results += [result(cid, v, 1.0) for cid, v in (extra or {}).items()]
+    return make_run(run_id, results)
+
+
+def test_regression_is_measured_on_paired_cases_with_a_bootstrap_interval() -> None:
+    base = paired("old", [0.8] * 10, extra={"retired-case": 0.0})  # unpaired: must not count
+    worse = paired("new", [0.7] * 10)  # every case 0.1 lower: the interval is [-0.1, -0.1]
+    outcome = gate(worse, minimums={}, baseline=base, max_regression=0.05)
     checks = {c.name: c for c in outcome.checks}
-    f1 = checks["f1 regression <= 0.02"]
-    expected = statistics.fmean([0.8, 0.7, 0.75]) - statistics.fmean([0.8, 0.6, 0.7])
-    assert f1.actual == pytest.approx(expected)
-    assert not f1.passed and not outcome.passed
-    assert checks["judge regression <= 0.02"].passed
-    assert checks["judge regression <= 0.02"].actual == pytest.approx(0.0)
-    assert gate(run, minimums={}, baseline=baseline, max_regression=0.06).passed
+    f1 = checks["f1 regression <= 0.05"]
+    assert f1.actual == pytest.approx(0.1) and not f1.passed and not outcome.passed
+    assert f1.details["pairs"] == 10
+    assert f1.details["ci_high"] == pytest.approx(-0.1)
+    assert "interval [-0.100, -0.100]" in f1.message
+    assert checks["judge regression <= 0.05"].passed
+    assert gate(worse, minimums={}, baseline=base, max_regression=0.11).passed
 
 
-def test_an_improvement_is_never_a_regression(run: EvalRun) -> None:
-    worse = make_run("old", [result(r.case_id, 0.1, 0.1) for r in run.results])
-    outcome = gate(run, minimums={}, baseline=worse, max_regression=0.0)
-    assert outcome.passed and all(c.actual < 0 for c in outcome.checks)
+def test_a_noisy_drop_whose_interval_reaches_the_allowed_drop_is_not_a_regression() -> None:
+    base = paired("old", [0.5] * 12)
+    # mean drop 0.05 > 0.02 allowed, but the cases disagree: the 95% interval reaches above -0.02
+    noisy = paired("new", [0.9, 0.1, 0.9, 0.1, 0.6, 0.3, 0.8, 0.2, 0.5, 0.4, 0.6, 0.0])
+    f1 = gate(noisy, minimums={}, baseline=base, max_regression=0.02).checks[0]
+    assert f1.actual == pytest.approx(0.05)
+    assert f1.details["ci_low"] < -0.02 < f1.details["ci_high"]
+    assert f1.passed  # not shown to be worse by more than 0.02
+    strict = gate(noisy, minimums={}, baseline=base, max_regression=0.02, strict=True)
+    assert not strict.passed  # nor shown to be at most 0.02 worse
+
+
+def test_fewer_than_five_pairs_never_pass_a_regression_check() -> None:
+    base = paired("old", [0.5] * 4)
+    better = paired("new", [0.9] * 4)
+    check = gate(better, minimums={}, baseline=base, max_regression=0.5).checks[0]
+    assert not check.passed and "at least 5 are needed" in check.message
+
+
+def test_an_improvement_is_never_a_regression() -> None:
+    base = paired("old", [0.1] * 8)
+    better = paired("new", [0.2, 0.3, 0.4, 0.2, 0.3, 0.9, 0.5, 0.2])
+    outcome = gate(better, minimums={}, baseline=base, max_regression=0.0, strict=True)
+    assert outcome.passed and all(c.actual <= 0 for c in outcome.checks)
+
+
+def test_a_baseline_on_another_version_of_the_suite_is_refused() -> None:
+    base = replace(paired("old", [0.5] * 6), suite_hash="c" * 64)
+    with pytest.raises(InvalidRequest, match="different suites"):
+        gate(paired("new", [0.5] * 6), minimums={}, baseline=base, max_regression=0.1)
 
 
 def test_baseline_and_max_regression_come_together(run: EvalRun) -> None:
@@ -164,4 +226,7 @@ def test_gate_result_as_dict_is_json_ready() -> None:
         "required": 0.5,
         "passed": True,
         "message": data["checks"][1]["message"],
+        "details": {},
     }
+    assert data["settings"]["errors_as_failures"] is True
+    assert data["settings"]["rule"] == "upper bound < -max_regression"

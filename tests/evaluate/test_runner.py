@@ -279,6 +279,16 @@ def test_errored_cases_get_no_scores(tmp_path):
     assert run.summary()["token_f1"] != run.summary()["token_f1"]  # NaN: nothing scored
 
 
+def test_errored_cases_name_the_metrics_they_were_not_scored_on(tmp_path):
+    extra = "  - {id: extra, input: 질문, metrics: [{name: contains, params: {values: [x]}}]}\n"
+    suite = load_suite(suite_file(tmp_path, metrics="[token_f1]", extra=extra))
+    run = run_suite_sync(suite, CountingModel(fail_first=9), retries=0)
+    by_id = {r.case_id: r for r in run.results}
+    assert set(by_id["hours"].details) == {"token_f1"}  # so a gate counts it as 0 on token_f1
+    assert set(by_id["extra"].details) == {"token_f1", "contains"}
+    assert by_id["extra"].details["contains"]["error"].startswith("not scored: ")
+
+
 def test_run_records_suite_model_params_and_timings(tmp_path):
     suite = load_suite(suite_file(tmp_path))
     params = SamplingParams(temperature=0, max_tokens=9, seed=3)

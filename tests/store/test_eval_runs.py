@@ -208,3 +208,25 @@ def test_response_cache_handles_more_keys_than_one_statement_takes(store):
     assert cache.clear(model="other") == 0
     assert cache.clear() == 450
     assert cache.count() == 0
+
+
+def test_a_run_keeps_what_was_typed_and_what_it_resolved_to(store):
+    from dataclasses import replace
+
+    resolved = replace(
+        run([case(0), case(1)]),
+        model="seoul-guide@staging",
+        model_version="seoul-guide@2",
+        model_hash="sha256:" + "ab12" * 16,
+        meta={"model_identity": {"version_ref": "seoul-guide@2", "version": 2}},
+    )
+    store.eval_runs.save(resolved)
+    loaded = store.eval_runs.get(resolved.id)
+    assert (loaded.model, loaded.model_version, loaded.model_hash) == (
+        "seoul-guide@staging", "seoul-guide@2", "sha256:" + "ab12" * 16,
+    )  # fmt: skip
+    assert loaded.model_label == "seoul-guide@staging → seoul-guide@2 (sha256:ab12ab12ab12…)"
+    assert loaded.identity == {"version_ref": "seoul-guide@2", "version": 2}
+    summary = store.eval_runs.list()[0]
+    assert summary.model_version == "seoul-guide@2"
+    assert summary.model_hash == resolved.model_hash

@@ -61,7 +61,7 @@ def test_upgrade_from_empty_creates_every_table(engine):
 
 def test_current_revision_is_head_after_upgrade(engine):
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0008"
+    assert current_revision(engine) == head_revision() == "0011"
 
 
 def test_downgrade_to_base_drops_every_table(engine):
@@ -169,3 +169,23 @@ def test_keys_made_before_scopes_keep_every_scope_after_the_upgrade(engine, tmp_
             ),
             {"now": utcnow()},
         )
+
+
+def test_0011_keeps_older_eval_runs_with_an_unknown_model_version(engine, db_url, tmp_path):
+    upgrade(engine, "0007")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO eval_runs (id, suite, suite_hash, model, prompt_ref, metrics, params,"
+                " meta, summary, n_cases, n_errors, n_passed, n_failed, n_cached, created_at)"
+                " VALUES ('ev-20261201-aaaaaa', 'seoul', :h, 'seoul-guide@staging', NULL, '[]',"
+                " '{}', '{}', '{}', 0, 0, 0, 0, 0, :t)"
+            ),
+            {"h": "a" * 64, "t": "2026-12-01 00:00:00"},
+        )
+    upgrade(engine)
+    with Store(db_url, tmp_path / "artifacts") as store:
+        old = store.eval_runs.get("ev-20261201-aaaaaa")
+    assert old.model == "seoul-guide@staging"
+    assert (old.model_version, old.model_hash) == (None, None)
+    assert old.model_label == "seoul-guide@staging"

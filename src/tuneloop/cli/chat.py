@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from tuneloop.models.base import ChatModel
+    from tuneloop.models.identity import ResolvedModel
     from tuneloop.models.types import Chunk, Completion, Message, SamplingParams
 
 REPL_HELP = "Type a message. /reset clears the conversation, /exit (or Ctrl-D) quits."
@@ -51,7 +52,9 @@ def chat(
     )
     name = model or settings().default_model
     with err.status(f"Loading {name}…"):
-        chat_model = catalog().get(name)
+        # Resolved once: the whole conversation is with this version, even if the alias moves.
+        resolved = catalog().resolve(name)
+        chat_model = catalog().load(resolved)
         # Touch the weights now so loading time is not mistaken for a slow first answer.
         chat_model.count_tokens([Message("user", "")])
     history: list[Message] = [Message("system", system)] if system else []
@@ -59,9 +62,9 @@ def chat(
         history.append(Message("user", message))
         result = _answer(chat_model, history, params, stream=not no_stream, quiet=as_json)
         if as_json:
-            print_json(_as_dict(result))
+            print_json(_as_dict(result, resolved))
         return
-    err.print(f"[dim]{name} — {REPL_HELP}[/]")
+    err.print(f"[dim]{resolved.label} — {REPL_HELP}[/]")
     while True:
         try:
             line = input("you> ")
@@ -82,7 +85,7 @@ def chat(
             chat_model, history, params, stream=not no_stream, label=True, quiet=as_json
         )
         if as_json:
-            print_json(_as_dict(result))
+            print_json(_as_dict(result, resolved))
         history.append(Message("assistant", result.text))
 
 
@@ -117,9 +120,11 @@ def _answer(
     return collect(model.name, echo())
 
 
-def _as_dict(result: Completion) -> dict[str, object]:
+def _as_dict(result: Completion, resolved: ResolvedModel) -> dict[str, object]:
     return {
         "model": result.model,
+        "model_version": resolved.version_ref,
+        "model_hash": resolved.content_hash,
         "content": result.text,
         "finish_reason": result.finish_reason,
         "usage": {

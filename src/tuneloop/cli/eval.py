@@ -97,7 +97,8 @@ def run(
         )
     name = model or suite.model or settings().default_model
     with err.status(f"Loading {name}…"):
-        chat_model = catalog().get(name)
+        resolved = catalog().resolve(name)  # once, up front: the run is of this version
+        chat_model = catalog().load(resolved)
     cache = None if no_cache else ResponseCache.from_store(store(), refresh=refresh)
     with stage_progress(enabled=not as_json) as progress:
         result = run_suite_sync(
@@ -109,6 +110,7 @@ def run(
             cache=cache,
             progress=progress,
             metric_context=MetricContext(models=catalog().get, prompts=_resolve_prompt),
+            resolved=resolved,
         )
     store().eval_runs.save(result)
     if as_json:
@@ -125,6 +127,9 @@ def _run_dict(run: EvalRun) -> dict[str, Any]:
         "suite": run.suite,
         "suite_hash": run.suite_hash,
         "model": run.model,
+        "model_version": run.model_version,
+        "model_hash": run.model_hash,
+        "model_label": run.model_label,
         "prompt": run.prompt_ref,
         "created_at": run.created_at.isoformat(),
         "params": run.params,
@@ -141,7 +146,7 @@ def _run_dict(run: EvalRun) -> dict[str, Any]:
 
 def _print_summary(run: EvalRun) -> None:
     specs = run.meta.get("metric_specs", {})
-    table = Table("metric", "mean", "threshold", "pass", title=f"{run.suite} → {run.model}")
+    table = Table("metric", "mean", "threshold", "pass", title=f"{run.suite} · {run.model_label}")
     for metric in run.metrics:
         verdicts = [
             r.details.get(metric, {}).get("passed") for r in run.results if metric in r.details
@@ -184,9 +189,16 @@ def list_runs(
     as_json: JsonOption = False,
 ) -> None:
     """List stored eval runs, newest first."""
+    from tuneloop.models.identity import model_label
+
     runs = store().eval_runs.list(limit, suite=suite)
     if as_json:
-        print_json([r.as_dict() for r in runs])
+        print_json(
+            [
+                {**r.as_dict(), "model_label": model_label(r.model, r.model_version, r.model_hash)}
+                for r in runs
+            ]
+        )
         return
     if not runs:
         out.print("No eval runs yet. Make one with `tuneloop eval run SUITE.yaml`.", markup=False)
@@ -206,7 +218,8 @@ def list_runs(
         table.add_row(
             r.id,
             r.suite,
-            r.model + (f" + {r.prompt_ref}" if r.prompt_ref else ""),
+            model_label(r.model, r.model_version, r.model_hash)
+            + (f" + {r.prompt_ref}" if r.prompt_ref else ""),
             f"{r.created_at:%Y-%m-%d %H:%M}",
             str(r.n_cases),
             "" if math.isnan(r.pass_rate) else f"{r.pass_rate:.0%}",

@@ -104,7 +104,7 @@ def _print_report(summary: RunReport) -> None:
             " · suite ",
             (run.suite, "cyan"),
             " · model ",
-            (run.model, "cyan"),
+            (run.model_label, "cyan"),
             *((" · prompt ", (run.prompt_ref, "cyan")) if run.prompt_ref else ()),
         )
     )
@@ -206,13 +206,15 @@ def compare(
 
 
 def _print_comparison(c: Comparison) -> None:
+    from tuneloop.evaluate.bootstrap import MIN_PAIRS
+
     for label, info in (("A", c.a), ("B", c.b)):
         out.print(
             Text.assemble(
                 (f"{label} ", "bold"),
                 info.id,
                 " · model ",
-                (info.model, "cyan" if "model" in c.differs else ""),
+                (info.model_label or info.model, "cyan" if "model" in c.differs else ""),
                 " · prompt ",
                 (info.prompt_ref or "none", "cyan" if "prompt_ref" in c.differs else ""),
                 f" · {info.cases} cases, {info.errors} errors",
@@ -235,10 +237,15 @@ def _print_comparison(c: Comparison) -> None:
     out.print(_delta_table("Overall (Δ = B − A)", c.overall, with_tag=False))
     if c.by_tag:
         out.print(_delta_table("By tag", c.by_tag, with_tag=True))
-    out.print("[dim]* the 95% interval excludes 0[/]")
+    out.print(
+        f"[dim]* the 95% interval excludes 0 · rows with fewer than {MIN_PAIRS} pairs get no "
+        "interval and are never significant[/]"
+    )
 
 
 def _delta_table(title: str, rows: tuple[MetricDelta, ...], *, with_tag: bool) -> Table:
+    from tuneloop.evaluate.bootstrap import MIN_PAIRS
+
     table = Table(
         box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, title=title, title_justify="left"
     )
@@ -257,7 +264,10 @@ def _delta_table(title: str, rows: tuple[MetricDelta, ...], *, with_tag: bool) -
         else:
             arrow, style = "=", "dim"
         delta = "—" if math.isnan(d.delta) else f"{arrow} {d.delta:+.3f}"
-        interval = "—" if math.isnan(d.ci_low) else f"[{d.ci_low:+.3f}, {d.ci_high:+.3f}]"
+        if not d.enough_pairs:
+            interval = f"n<{MIN_PAIRS}" if d.n else "—"
+        else:
+            interval = f"[{d.ci_low:+.3f}, {d.ci_high:+.3f}]"
         cells: list[Text | str] = [Text(d.tag or "")] if with_tag else []
         cells += [
             Text(d.metric),
@@ -310,14 +320,18 @@ def gate(
     ] = None,
     baseline: Annotated[
         str | None,
-        typer.Option("--baseline", help="Run to compare against (needs --max-regression)."),
+        typer.Option(
+            "--baseline",
+            help="Run of the current version to compare against (needs --max-regression).",
+        ),
     ] = None,
     max_regression: Annotated[
         float | None,
         typer.Option(
             "--max-regression",
             min=0.0,
-            help="Largest allowed drop of any metric's mean versus --baseline, on paired cases.",
+            help="Allowed drop of any metric versus --baseline: it regressed when the paired "
+            "bootstrap interval lies entirely below minus this.",
         ),
     ] = None,
     max_error_rate: Annotated[
@@ -330,14 +344,38 @@ def gate(
         list[str] | None,
         typer.Option("--tag", help="Check only cases with this tag (repeatable: any of them)."),
     ] = None,
+    for_alias: Annotated[
+        str,
+        typer.Option("--for", help="The alias this gate is evidence for (stored with it)."),
+    ] = "production",
+    ignore_errors: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-errors",
+            help="Leave errored cases out of means and pairs instead of counting them as 0.",
+        ),
+    ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Pass a regression check only when the interval's lower bound is at least "
+            "minus --max-regression (the drop is shown to be small enough).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Pass or fail a run against thresholds; exit code 8 when any check fails (for CI).
+    """Pass or fail a run against thresholds, store the decision; exit code 8 on failure (for CI).
 
     Prints every check with ✓ or ✗, so a failure says which threshold was missed and by how much.
+    With --baseline the decision is stored as gate evidence (`tuneloop models promote` needs a
+    passing one) when the run is of a registered model version; its id is printed.
     """
+    import getpass
+
     from tuneloop.errors import EvalGateFailed
     from tuneloop.evaluate.gate import gate as run_gate
+    from tuneloop.evaluate.gate import record_gate
 
     run = _load(run_id)
     base = _load(baseline) if baseline is not None else None
@@ -348,11 +386,40 @@ def gate(
         max_regression=max_regression,
         max_error_rate=max_error_rate,
         tags=tag or (),
+        errors_as_failures=not ignore_errors,
+        strict=strict,
     )
+    stored = record_gate(store(), run, base, result, alias=for_alias, by=getpass.getuser())
     if as_json:
-        print_json({"run": run.id, "baseline": base.id if base else None, **result.as_dict()})
+        print_json(
+            {
+                "run": run.id,
+                "baseline": base.id if base else None,
+                "candidate": run.model_label,
+                "baseline_model": base.model_label if base else None,
+                **result.as_dict(),
+                "gate_id": stored.record.id if stored.record else None,
+                "alias": for_alias,
+                "not_stored": stored.reason,
+                "notes": list(stored.notes),
+            }
+        )
     else:
-        _print_gate(run.id, result)
+        _print_gate(run, base, result)
+        if stored.record is not None:
+            record = stored.record
+            out.print(
+                Text.assemble(
+                    "Stored gate ",
+                    (record.id, "bold"),
+                    f": {record.candidate_ref} vs {record.baseline_ref} on {record.suite} "
+                    f"for {record.model_name}@{for_alias}",
+                )
+            )
+        else:
+            out.print(Text(f"Not stored as gate evidence: {stored.reason}.", style="yellow"))
+        for note in stored.notes:
+            out.print(Text(f"Note: {note}.", style="yellow"))
     if not result.passed:
         names = ", ".join(c.name for c in result.failed)
         raise EvalGateFailed(
@@ -362,9 +429,21 @@ def gate(
         )
 
 
-def _print_gate(run_id: str, result: GateResult) -> None:
+def _print_gate(run: EvalRun, baseline: EvalRun | None, result: GateResult) -> None:
+    out.print(
+        Text.assemble(
+            ("Candidate ", "bold"),
+            f"{run.id} · ",
+            (run.model_label, "cyan"),
+            *(
+                (("  baseline ", "bold"), f"{baseline.id} · ", (baseline.model_label, "cyan"))
+                if baseline is not None
+                else ()
+            ),
+        )
+    )
     for check in result.checks:
         mark = ("✓ ", "bold green") if check.passed else ("✗ ", "bold red")
         out.print(Text.assemble(mark, (check.name, "bold"), "  ", (check.message, "dim")))
     verdict = ("PASSED", "bold green") if result.passed else ("FAILED", "bold red")
-    out.print(Text.assemble("Gate ", verdict, f" for run {run_id}"))
+    out.print(Text.assemble("Gate ", verdict, f" for run {run.id}"))

@@ -60,9 +60,10 @@ def _resolve(ref: str) -> PromptFile:
 
 
 def _model_for(prompt: PromptFile, model: str | None) -> ChatModel:
+    """The model resolved once, up front (an alias moving mid-batch changes nothing)."""
     name = model or prompt.template.model or settings().default_model
     with err.status(f"Loading {name}…"):
-        return catalog().get(name)
+        return catalog().load(catalog().resolve(name))
 
 
 @app.command("lint")

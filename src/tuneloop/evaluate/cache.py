@@ -1,9 +1,12 @@
 """The response cache: re-running a suite asks the model only what it has not answered before.
 
-Key: sha256 of the model's name and backend identity, the rendered messages and every sampling
-parameter (temperature, top_p, max_tokens, stop, seed). Change any of them — another prompt
-version, another model, a longer ``max_tokens`` — and the key changes, so a hit is always an
-answer to exactly this request.
+Key: sha256 of the model's **resolved identity** — the immutable version it resolved to
+(``seoul-guide@2``, not the alias ``seoul-guide@staging`` that was typed), the ``sha256`` of its
+weights (or of backend + config where there are no files), its backend and config — the rendered
+messages and every sampling parameter (temperature, top_p, max_tokens, stop, seed). Change any of
+them — another prompt version, a new version behind the same alias, re-trained weights at the same
+path, a longer ``max_tokens`` — and the key changes, so a hit is always an answer to exactly this
+request from exactly this model.
 
 What is **not** cached: sampling with ``temperature > 0`` and no ``seed``. Such answers are
 random on purpose; caching one would freeze a single draw and make every later run report the
@@ -11,8 +14,10 @@ same lucky (or unlucky) sample, hiding the variance the user asked for. With a s
 is meant to be reproducible, so it is cached like greedy decoding. Failed calls are never cached.
 
 Backend identity is the backend class plus, when the model exposes them, its ``upstream_model``
-and client ``base_url`` — or a ``cache_identity`` string a backend may provide. A registered name
-re-pointed at other weights keeps its key: use ``--refresh`` after changing what a name means.
+and client ``base_url`` — or a ``cache_identity`` string a backend may provide. A model handed to
+the runner without a resolved identity (a test double, a trivial baseline) is keyed by its name and
+backend identity alone; an upstream API that changes the model behind a name is not visible to
+tuneloop either: use ``--refresh`` then.
 
 Modes: read and write (default), write only (``--refresh``: ignore stored answers, store the new
 ones), or no cache at all (``--no-cache``: the runner gets ``cache=None``).
@@ -29,12 +34,20 @@ from tuneloop.store.response_cache import CachedResponse, CachedResponses
 
 if TYPE_CHECKING:
     from tuneloop.models.base import ChatModel
+    from tuneloop.models.identity import ResolvedModel
     from tuneloop.models.types import SamplingParams
     from tuneloop.store import Store
 
-__all__ = ["CachedResponse", "ResponseCache", "backend_identity", "cache_key", "cacheable"]
+__all__ = [
+    "CachedResponse",
+    "ResponseCache",
+    "backend_identity",
+    "cache_key",
+    "cacheable",
+    "model_identity",
+]
 
-KEY_VERSION = 1  # bump when the key's contents change, so old rows simply stop matching
+KEY_VERSION = 2  # bump when the key's contents change, so old rows simply stop matching
 
 
 def cacheable(params: SamplingParams) -> bool:
@@ -59,16 +72,33 @@ def backend_identity(model: ChatModel) -> str:
     return "|".join(parts)
 
 
+def model_identity(model: ChatModel, resolved: ResolvedModel | None = None) -> dict[str, Any]:
+    """The part of a cache key that names the model (see the module docstring)."""
+    if resolved is None:
+        return {"model": model.name, "backend": backend_identity(model)}
+    return {
+        "version": resolved.version_ref,
+        "hash": resolved.content_hash,
+        "backend": backend_identity(model),
+        "spec": [
+            resolved.spec.backend,
+            json.dumps(dict(resolved.spec.config), sort_keys=True, default=str),
+        ],
+    }
+
+
 def cache_key(
-    model: ChatModel, messages: Sequence[dict[str, Any]], params: SamplingParams
+    model: ChatModel,
+    messages: Sequence[dict[str, Any]],
+    params: SamplingParams,
+    resolved: ResolvedModel | None = None,
 ) -> str | None:
     """The cache key of this request, or ``None`` when it must not be cached."""
     if not cacheable(params):
         return None
     blob = {
         "v": KEY_VERSION,
-        "model": model.name,
-        "backend": backend_identity(model),
+        "model": model_identity(model, resolved),
         "messages": [{"role": m.get("role"), "content": m.get("content")} for m in messages],
         "params": {
             "temperature": params.temperature,

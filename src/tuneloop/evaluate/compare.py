@@ -8,6 +8,14 @@ per metric as ``unscored``.
 
 Every delta is **B − A**: positive means B is better (all scores are higher-is-better). A "win"
 is a case where B beats A by more than ``tie_margin``, a "loss" one where A beats B.
+
+The minimum-pairs rule (:data:`~tuneloop.evaluate.bootstrap.MIN_PAIRS`) holds for every row,
+overall and per tag alike: a row with fewer than 5 scored pairs has no interval and no p-value
+(``NaN``, ``null`` in JSON) and is never significant — resampling one pair gives an interval of
+zero width that "excludes 0" whatever the noise.
+
+What changed between the arms is judged on the *resolved* model where both runs recorded it:
+two runs of ``seoul-guide@staging`` made before and after the alias moved differ in ``model``.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tuneloop.errors import InvalidRequest
-from tuneloop.evaluate.bootstrap import paired_bootstrap
+from tuneloop.evaluate.bootstrap import MIN_PAIRS, paired_bootstrap
 from tuneloop.evaluate.results import CaseResult, EvalRun
 
 __all__ = ["Comparison", "MetricDelta", "RunInfo", "compare_runs"]
@@ -36,6 +44,9 @@ class RunInfo:
     prompt_ref: str | None
     cases: int
     errors: int
+    model_version: str | None = None
+    model_hash: str | None = None
+    model_label: str = ""
 
     @classmethod
     def of(cls, run: EvalRun) -> RunInfo:
@@ -47,6 +58,9 @@ class RunInfo:
             prompt_ref=run.prompt_ref,
             cases=len(run.results),
             errors=run.errors,
+            model_version=run.model_version,
+            model_hash=run.model_hash,
+            model_label=run.model_label,
         )
 
 
@@ -55,7 +69,8 @@ class MetricDelta:
     """One metric on one slice of the paired cases (``tag`` None = all of them).
 
     ``n`` pairs have a score on both sides; ``unscored`` pairs lack one (an error, a skipped
-    metric). Means are over the ``n`` scored pairs, so ``delta == mean_b - mean_a``.
+    metric). Means are over the ``n`` scored pairs, so ``delta == mean_b - mean_a``. With fewer
+    than :data:`MIN_PAIRS` pairs the interval and p-value are NaN (see the module docstring).
     """
 
     metric: str
@@ -73,13 +88,19 @@ class MetricDelta:
     ties: int
 
     @property
+    def enough_pairs(self) -> bool:
+        """At least :data:`MIN_PAIRS` scored pairs: enough for an interval to mean something."""
+        return self.n >= MIN_PAIRS
+
+    @property
     def significant(self) -> bool:
-        """The confidence interval of the delta excludes zero."""
-        return self.n > 0 and (self.ci_low > 0.0 or self.ci_high < 0.0)
+        """The confidence interval of the delta excludes zero, on enough pairs."""
+        return self.enough_pairs and (self.ci_low > 0.0 or self.ci_high < 0.0)
 
     def as_dict(self) -> dict[str, Any]:
         data = {k: _json_number(v) for k, v in asdict(self).items()}
         data["significant"] = self.significant
+        data["enough_pairs"] = self.enough_pairs
         return data
 
 
@@ -169,6 +190,7 @@ def _delta(
     diffs = [b - a for a, b in scored]
     result = paired_bootstrap(diffs, resamples=resamples, seed=seed, confidence=confidence)
     n = len(scored)
+    few = n < MIN_PAIRS
     return MetricDelta(
         metric=metric,
         tag=tag,
@@ -177,9 +199,9 @@ def _delta(
         mean_a=math.fsum(a for a, _ in scored) / n if n else math.nan,
         mean_b=math.fsum(b for _, b in scored) / n if n else math.nan,
         delta=result.mean,
-        ci_low=result.low,
-        ci_high=result.high,
-        p_value=result.p_value,
+        ci_low=math.nan if few else result.low,
+        ci_high=math.nan if few else result.high,
+        p_value=math.nan if few else result.p_value,
         wins=sum(d > tie_margin for d in diffs),
         losses=sum(d < -tie_margin for d in diffs),
         ties=sum(abs(d) <= tie_margin for d in diffs),
@@ -188,6 +210,14 @@ def _delta(
 
 def _both(a: CaseResult, b: CaseResult, metric: str) -> bool:
     return a.error is None and b.error is None and metric in a.scores and metric in b.scores
+
+
+def _model_identity(a: EvalRun, b: EvalRun) -> tuple[object, object]:
+    """What tells the two arms' models apart: the resolved version and hash when both runs have
+    them, else the reference as typed."""
+    if a.model_version is not None and b.model_version is not None:
+        return (a.model_version, a.model_hash), (b.model_version, b.model_hash)
+    return a.model, b.model
 
 
 def compare_runs(
@@ -245,7 +275,7 @@ def compare_runs(
     differs = tuple(
         name
         for name, va, vb in (
-            ("model", a.model, b.model),
+            ("model", *_model_identity(a, b)),
             ("prompt_ref", a.prompt_ref, b.prompt_ref),
             ("suite", a.suite, b.suite),
             ("suite_hash", a.suite_hash, b.suite_hash),

@@ -48,7 +48,13 @@ class CaseResult:
 
 @dataclass(frozen=True)
 class EvalRun:
-    """One run of a suite against one model (and prompt version), with its results in case order."""
+    """One run of a suite against one model (and prompt version), with its results in case order.
+
+    ``model`` is what the user typed (``seoul-guide@staging``); ``model_version`` and
+    ``model_hash`` are what it resolved to when the run started (``seoul-guide@2``,
+    ``sha256:…``) — ``None`` for a run of a bare ChatModel or one stored before resolution existed.
+    ``meta["model_identity"]`` has the whole :class:`~tuneloop.models.identity.ResolvedModel`.
+    """
 
     id: str
     suite: str
@@ -60,6 +66,21 @@ class EvalRun:
     prompt_ref: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    model_version: str | None = None
+    model_hash: str | None = None
+
+    @property
+    def model_label(self) -> str:
+        """``seoul-guide@staging → seoul-guide@2 (sha256:ab12…)`` (or just ``model``)."""
+        from tuneloop.models.identity import model_label
+
+        return model_label(self.model, self.model_version, self.model_hash)
+
+    @property
+    def identity(self) -> dict[str, Any] | None:
+        """The resolved model identity the run was made with, as stored (``None``: unknown)."""
+        found = self.meta.get("model_identity")
+        return dict(found) if isinstance(found, dict) else None
 
     def scores(self, metric: str) -> list[float]:
         """The metric's scores of the cases that have one (errored cases have none)."""

@@ -24,7 +24,14 @@ background, but its pool slot stays taken, so in-flight calls still never exceed
 with exponential backoff (``backoff_s · 2^attempt``, at least a rate limit's ``retry_after``);
 invalid requests, auth errors, context-window overflows and other HTTP client errors (4xx except
 408, 409, 429) are not, since a retry cannot fix them.
-A case that still fails becomes a result with ``error`` set; the run goes on.
+A case that still fails becomes a result with ``error`` set; the run goes on. Its ``details``
+name every metric it would have been scored on (``{"error": "not scored: …"}``), so a gate can
+count it as a failure on exactly those metrics.
+
+The model's identity: the CLI resolves the reference once (:meth:`Catalog.resolve`), builds the
+model from that identity and passes both; the run's cache keys and its ``model_version`` /
+``model_hash`` come from it, so a second version behind the same alias never gets the first's
+answers. A bare ChatModel (tests, trivial baselines) runs too, keyed by its name.
 
 Scoring happens after generation, metric by metric over all cases that use it, through
 ``score_all`` (batched for metrics with ``score_batch``, such as embeddings). A case passes when
@@ -61,6 +68,7 @@ if TYPE_CHECKING:
     from tuneloop.evaluate.metrics.base import EvalCase, Metric, MetricContext, Score
     from tuneloop.evaluate.suite import MetricUse, Suite
     from tuneloop.models.base import ChatModel
+    from tuneloop.models.identity import ResolvedModel
 
 __all__ = ["Progress", "build_metrics", "run_suite", "run_suite_sync"]
 
@@ -210,6 +218,8 @@ def _score(
     failure = ""
     for i, uses in enumerate(uses_per_case):
         if outcomes[i].error is not None:
+            for use in uses:
+                details[i][use.key] = {"error": f"not scored: {outcomes[i].error}"}
             continue
         for use in uses:
             groups.setdefault(use.identity(), []).append((i, use))
@@ -270,11 +280,13 @@ async def run_suite(
     metric_context: MetricContext | None = None,
     backoff_s: float = 0.5,
     run_id: str | None = None,
+    resolved: ResolvedModel | None = None,
 ) -> EvalRun:
     """Ask ``model`` every case of ``suite``, score the answers, and return the run.
 
-    ``params`` defaults to the suite's own; results come back in case order. Nothing is stored:
-    save the run with ``store.eval_runs.save(run)``.
+    ``params`` defaults to the suite's own; results come back in case order. ``resolved`` is the
+    identity ``model`` was loaded from (``catalog.load(resolved)``): the run records it and the
+    cache keys on it. Nothing is stored: save the run with ``store.eval_runs.save(run)``.
     """
     from tuneloop.store.eval_runs import new_run_id
 
@@ -294,7 +306,7 @@ async def run_suite(
     sampling = params or suite.sampling_params()
     cases = suite.eval_cases()  # render first: a broken prompt fails before any call
     metrics = build_metrics(suite, metric_context)
-    keys = [cache_key(model, c.messages, sampling) if cache else None for c in cases]
+    keys = [cache_key(model, c.messages, sampling, resolved) if cache else None for c in cases]
     hits = await asyncio.to_thread(cache.lookup, keys) if cache else {}
 
     outcomes: list[_Outcome | None] = [None] * len(cases)
@@ -341,7 +353,7 @@ async def run_suite(
             fresh = [
                 CachedResponse(
                     key=key,
-                    model=model.name,
+                    model=resolved.version_ref if resolved is not None else model.name,
                     output=o.output,
                     finish_reason=o.finish_reason,
                     prompt_tokens=o.prompt_tokens,
@@ -383,7 +395,9 @@ async def run_suite(
         id=run_id or new_run_id(created),
         suite=suite.name,
         suite_hash=suite.content_hash,
-        model=model.name,
+        model=resolved.requested if resolved is not None else model.name,
+        model_version=resolved.version_ref if resolved is not None else None,
+        model_hash=resolved.content_hash if resolved is not None else None,
         created_at=created,
         metrics=tuple(suite.metric_keys()),
         results=results,
@@ -396,6 +410,7 @@ async def run_suite(
             "seed": sampling.seed,
         },
         meta={
+            "model_identity": resolved.as_dict() if resolved is not None else None,
             "suite_path": str(suite.path) if suite.path else None,
             "prompt_hash": suite.prompt.content_hash if suite.prompt is not None else None,
             "metric_specs": {key: use.as_dict() for key, use in all_uses.items()},

@@ -2,6 +2,7 @@
 
 from tuneloop.models.base import ChatModel, collect
 from tuneloop.models.catalog import Catalog, ModelSpec, backends, builtin_models
+from tuneloop.models.identity import ResolvedModel
 from tuneloop.models.types import Chunk, Completion, Message, SamplingParams, Usage
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "Completion",
     "Message",
     "ModelSpec",
+    "ResolvedModel",
     "SamplingParams",
     "Usage",
     "backends",

@@ -9,6 +9,11 @@ a built-in alias from a plugin (``smollm2-135m``), a fine-tuned version in the m
 Registry names are looked up on every :meth:`Catalog.get` and the loaded model is cached by the
 version they resolve to, so promoting ``seoul-guide@production`` takes effect in a running server
 on its next request.
+
+What produces answers that are kept (evaluations, prompt runs, chat) calls :meth:`Catalog.resolve`
+instead: one immutable identity (:class:`~tuneloop.models.identity.ResolvedModel` — the version
+``seoul-guide@2`` and the ``sha256:`` of its weights) computed once, up front, and
+:meth:`Catalog.load` builds the model from that identity, never from the alias again.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tuneloop.errors import ModelNotFound, RegistryError
 from tuneloop.models.base import ChatModel
+from tuneloop.models.identity import HashCache, ResolvedModel, content_hash
 from tuneloop.plugins import plugin_manager
 
 if TYPE_CHECKING:
@@ -27,7 +33,14 @@ if TYPE_CHECKING:
     from tuneloop.registry.models import ModelVersion
     from tuneloop.store import Store
 
-__all__ = ["BackendFactory", "Catalog", "ModelSpec", "backends", "builtin_models"]
+__all__ = [
+    "BackendFactory",
+    "Catalog",
+    "ModelSpec",
+    "ResolvedModel",
+    "backends",
+    "builtin_models",
+]
 
 
 @dataclass(frozen=True)
@@ -74,10 +87,16 @@ class Catalog:
     """
 
     def __init__(
-        self, settings: Settings, store: Store | None = None, *, allow_ad_hoc: bool = True
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        *,
+        allow_ad_hoc: bool = True,
+        hashes: HashCache | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
+        self._hashes = hashes
         # The server turns this off: a client must not make it load arbitrary paths or call
         # arbitrary upstreams with the server's credentials.
         self.allow_ad_hoc = allow_ad_hoc
@@ -138,7 +157,56 @@ class Catalog:
             return None
         return version
 
+    def _locate(self, name: str) -> tuple[ModelSpec, ModelVersion | None]:
+        """The spec ``name`` means now, and the registry version behind it (if any)."""
+        version = self._version(name)
+        if version is not None:
+            return _version_spec(name, version), version
+        return self.spec(name), None
+
+    @property
+    def hashes(self) -> HashCache:
+        """File digests remembered across runs (``TUNELOOP_HOME/cache/content-hashes.json``)."""
+        if self._hashes is None:
+            self._hashes = HashCache.default()
+        return self._hashes
+
+    def resolve(self, ref: str) -> ResolvedModel:
+        """``ref`` as one immutable identity: version id + content hash (see
+        :mod:`tuneloop.models.identity`). Raises :class:`~tuneloop.errors.ModelNotFound` for an
+        unknown name and :class:`~tuneloop.errors.RegistryError` for an uninstalled backend."""
+        spec, version = self._locate(ref)
+        self._factory(ref, spec)
+        digest, hashed_from = content_hash(spec, self.hashes)
+        if version is not None:
+            return ResolvedModel(
+                requested=ref,
+                version_ref=version.ref,
+                name=version.name,
+                version=version.version,
+                content_hash=digest,
+                spec=spec,
+                hashed_from=hashed_from,
+                model_id=version.model_id,
+            )
+        return ResolvedModel(
+            requested=ref,
+            version_ref=spec.name,
+            name=spec.name,
+            version=None,
+            content_hash=digest,
+            spec=spec,
+            hashed_from=hashed_from,
+        )
+
+    def load(self, resolved: ResolvedModel) -> ChatModel:
+        """The ChatModel of exactly this identity (cached per version and hash); the alias the
+        user typed is not looked up again."""
+        key = f"\0{resolved.version_ref}\0{resolved.content_hash}"
+        return self._build(key, resolved.requested, resolved.spec)
+
     def get(self, name: str) -> ChatModel:
+        """The model ``name`` means now, hashing nothing (the server's per-request path)."""
         version = self._version(name)
         key = f"\0{version.model_id}" if version is not None else name
         with self._lock:
@@ -146,13 +214,23 @@ class Catalog:
             if cached is not None:
                 return cached
         spec = _version_spec(name, version) if version is not None else self.spec(name)
+        return self._build(key, name, spec)
+
+    def _factory(self, name: str, spec: ModelSpec) -> BackendFactory:
         factory = backends().get(spec.backend)
         if factory is None:
             raise RegistryError(
                 f"Model {name!r} uses backend {spec.backend!r}, which is not installed.",
                 hint=f"Installed backends: {', '.join(sorted(backends()))}.",
             )
-        model = factory(spec, self.settings)
+        return factory
+
+    def _build(self, key: str, name: str, spec: ModelSpec) -> ChatModel:
+        with self._lock:
+            cached = self._models.get(key)
+            if cached is not None:
+                return cached
+        model = self._factory(name, spec)(spec, self.settings)
         with self._lock:
             return self._models.setdefault(key, model)
 

@@ -6,6 +6,10 @@ column per field): metrics come from plugins and their ``details`` have no fixed
 few things that are queried — suite, model, time, counts, per-metric means — are real columns on
 the run row, so ``tuneloop eval list`` never reads results.
 
+The model is stored three ways: ``model`` (what the user typed, ``seoul-guide@staging``),
+``model_version`` (the immutable version it resolved to, ``seoul-guide@2``) and ``model_hash``
+(``sha256:`` of its weights or config); the whole resolved identity is in ``meta``.
+
 Run ids read like ``ev-20261125-ab12cd`` (UTC date, 6 random hex digits): sortable by eye, short
 enough to type, and :meth:`EvalRuns.get` accepts any unique prefix — of the whole id or of the
 random part (``ab12``).
@@ -128,6 +132,8 @@ class EvalRunSummary:
     n_failed: int
     n_cached: int
     meta: dict[str, Any] = field(default_factory=dict)
+    model_version: str | None = None
+    model_hash: str | None = None
 
     @property
     def pass_rate(self) -> float:
@@ -160,6 +166,8 @@ def _summary(row: EvalRunRow) -> EvalRunSummary:
         n_failed=row.n_failed,
         n_cached=row.n_cached,
         meta=dict(row.meta),
+        model_version=row.model_version,
+        model_hash=row.model_hash,
     )
 
 
@@ -180,6 +188,8 @@ class EvalRuns:
             suite=run.suite,
             suite_hash=run.suite_hash,
             model=run.model,
+            model_version=run.model_version,
+            model_hash=run.model_hash,
             prompt_ref=run.prompt_ref,
             metrics=list(run.metrics),
             params=jsonable(run.params),
@@ -276,6 +286,8 @@ class EvalRuns:
             prompt_ref=row.prompt_ref,
             params=dict(row.params),
             meta=dict(row.meta),
+            model_version=row.model_version,
+            model_hash=row.model_hash,
         )
 
     def list(self, limit: int = 20, *, suite: str | None = None) -> builtins.list[EvalRunSummary]:

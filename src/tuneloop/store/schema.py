@@ -289,8 +289,10 @@ class DatasetVersionRow(Base):
 class EvalRunRow(Base):
     """One `tuneloop eval run`: which suite (and its content hash), model, prompt and params.
 
-    ``summary`` holds each metric's mean (``null`` where no case has the metric), so listing runs
-    never has to read their results.
+    ``model`` is the reference the user typed; ``model_version`` / ``model_hash`` the immutable
+    version and content hash it resolved to (``NULL`` for runs of a bare model or from before
+    migration 0011). ``summary`` holds each metric's mean (``null`` where no case has the
+    metric), so listing runs never has to read their results.
     """
 
     __tablename__ = "eval_runs"
@@ -299,6 +301,8 @@ class EvalRunRow(Base):
     suite: Mapped[str] = mapped_column(String(200), index=True)
     suite_hash: Mapped[str] = mapped_column(String(64))
     model: Mapped[str] = mapped_column(String(500))
+    model_version: Mapped[str | None] = mapped_column(String(500), index=True)
+    model_hash: Mapped[str | None] = mapped_column(String(100))
     prompt_ref: Mapped[str | None] = mapped_column(String(500))
     metrics: Mapped[list[str]] = mapped_column(JSON)
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
