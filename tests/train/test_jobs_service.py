@@ -10,13 +10,13 @@ from fixtures.server import make_project
 from tuneloop.data.records import Example, Source, write_records
 from tuneloop.errors import DataError, InvalidRequest, TrainError
 from tuneloop.train.base import Hyperparameters, Registration, TrainRequest
+from tuneloop.train.finish import model_name_for
 from tuneloop.train.jobs import (
     JobService,
     check_suffix,
     fine_tuned_model_id,
     resolve_training_data,
 )
-from tuneloop.train.finish import model_name_for
 from tuneloop.train.local_lora import LocalLoraTrainer
 from tuneloop.train.registry import get_trainer, trainer_factories
 
