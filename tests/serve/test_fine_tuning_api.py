@@ -283,3 +283,10 @@ def test_real_local_lora_engine_trains_the_tiny_model_through_the_api(tmp_path, 
         assert answer.model == done.fine_tuned_model
         version = real.store.models.find_by_model_id(done.fine_tuned_model)
         assert version.config["path"].endswith("merged")
+        checkpoint = client.fine_tuning.jobs.checkpoints.list(job.id).data[-1]
+        from_checkpoint = client.chat.completions.create(
+            model=checkpoint.fine_tuned_model_checkpoint,
+            messages=[{"role": "user", "content": "경복궁 입장료는 얼마인가요?"}],
+            max_tokens=4,
+        )
+        assert from_checkpoint.model == checkpoint.fine_tuned_model_checkpoint

@@ -182,8 +182,8 @@ def fine_tuning_server(
     store = Store.from_settings(settings)
     store.registrations.register("tiny", "local", {"path": str(tiny_model_dir)})
     _, key = store.keys.create("tests")
-    adapter = build_tiny_adapter(tiny_model_dir, folder / "tiny-adapter")
-    engine = FakeEngine(tiny_model_dir, step_delay=0.02, adapter_from=adapter)
+    engine = FakeEngine(tiny_model_dir, step_delay=0.02)
+    engine.adapter_from = build_tiny_adapter(tiny_model_dir, folder / "tiny-adapter")
     trainer = LocalLoraTrainer(settings, store, engine=None if real_engine else engine)
     worker = Worker(
         settings,
