@@ -1,5 +1,5 @@
 """``tuneloop train``: train files and flag overrides, --dry-run estimates, foreground runs that
-register and promote the result, --detach, --resume, and status/list/cancel/events.
+register (never promote) the result, --detach, --resume, and status/list/cancel/events.
 
 No real model is trained: the local trainer gets a fake engine that "trains" instantly through the
 same callbacks the real engine uses; estimates use the tiny random model's tokenizer.
@@ -262,14 +262,14 @@ def test_dry_run_reports_bad_training_data_with_its_line(invoke, project, tmp_pa
 # foreground runs
 
 
-def test_run_trains_in_the_foreground_registers_and_promotes_the_result(
+def test_run_trains_in_the_foreground_and_registers_the_result_with_its_lineage(
     invoke, project, seoul_qa, engine, project_store, tmp_path
 ):
     config = write_config(
         tmp_path,
         "base_model: smollm2-135m\ndataset: seoul-qa@latest\nmodel_name: seoul-guide\n"
-        "suffix: seoul\nprompt: seoul-guide@2\npromote_to: staging\n"
-        "hyperparameters:\n  n_epochs: 2\n",
+        "suffix: seoul\nprompt: seoul-guide@2\n"
+        "hyperparameters:\n  n_epochs: 2\n  seed: 7\n",
     )
 
     result = invoke("--project", project, "train", "run", config, "--json")
@@ -279,15 +279,53 @@ def test_run_trains_in_the_foreground_registers_and_promotes_the_result(
     assert job["status"] == "succeeded"
     assert job["training_data"] == "seoul-qa@1:train"
     assert job["validation_data"] == "seoul-qa@1:validation"
+    assert job["metadata"] == {}  # what the train file decides is not client metadata
     assert engine.runs[0]["hp"].n_epochs == 2
-    version = project_store.models.get("seoul-guide@staging")
+    version = project_store.models.get("seoul-guide@1")
     assert version.model_id == job["fine_tuned_model"]
     assert version.prompt_ref == "seoul-guide@2"
     assert version.name == "seoul-guide"  # model_name, not the suffix
     assert ":seoul:" in version.model_id
     assert version.dataset_ref == "seoul-qa@1"  # @latest pinned when the job was created
     assert version.job_id == job["id"]
+    assert version.hyperparameters["seed"] == 7
     assert version.config["path"].endswith("merged")
+    assert project_store.models.aliases("seoul-guide") == {}  # training moves no alias
+
+
+def test_a_train_file_with_promote_to_fails_naming_its_line_and_the_new_way(
+    invoke, project, seoul_qa, engine, project_store, tmp_path
+):
+    config = write_config(
+        tmp_path,
+        "base_model: smollm2-135m\ndataset: seoul-qa@1\nmodel_name: seoul-guide\n"
+        "promote_to: staging\n",
+    )
+
+    result = invoke("--project", project, "train", "run", config)
+
+    assert isinstance(result.exception, ConfigError)
+    message = str(result.exception)
+    assert f"{config}:4:1" in message
+    assert "tuneloop eval gate" in message and "tuneloop models promote" in message
+    assert "docs/train.md" in message
+    assert engine.runs == [] and project_store.train_jobs.list()[0] == []
+
+
+def test_a_toml_train_file_with_promote_to_fails_too(tmp_path):
+    path = write_config(
+        tmp_path, 'base_model = "x"\ndataset = "seoul-qa@1"\npromote_to = "staging"\n', "t.toml"
+    )
+
+    with pytest.raises(ConfigError, match="promote_to") as info:
+        load_train_config(path)
+    assert str(path) in info.value.message and "tuneloop models promote" in info.value.message
+
+
+def test_the_promote_to_flag_is_gone(invoke, project):
+    result = invoke("--project", project, "train", "run", "--promote-to", "staging")
+
+    assert result.exit_code == 2 and "No such option" in result.output
 
 
 def test_run_without_json_shows_the_registered_version(invoke, project, seoul_qa, engine, tmp_path):
@@ -299,6 +337,7 @@ def test_run_without_json_shows_the_registered_version(invoke, project, seoul_qa
     assert result.exit_code == 0, result.output
     assert "Succeeded" in result.stdout
     assert "seoul-guide@1" in result.stdout
+    assert "tuneloop models promote seoul-guide@1" in result.stdout
 
 
 def test_run_needs_a_file_or_a_base_model(invoke, project):
@@ -369,3 +408,4 @@ def test_the_seoul_sample_train_file_is_valid_and_trains_smollm2_on_seoul_qa():
     assert config.dataset == "seoul-qa@latest"
     assert config.model_name == "seoul-guide"
     assert config.hyperparameters.max_length <= 1024
+    assert "promote_to" not in sample.read_text(encoding="utf-8")

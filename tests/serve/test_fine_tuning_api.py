@@ -97,6 +97,56 @@ def test_the_fine_tuned_model_is_listed_and_answers_chat_completions(client, fin
     assert completion.usage.prompt_tokens > 0
 
 
+def test_every_advertised_checkpoint_id_answers_chat_completions(client, finished):
+    checkpoints = client.fine_tuning.jobs.checkpoints.list(finished.id).data
+    assert checkpoints
+    for checkpoint in checkpoints:
+        completion = client.chat.completions.create(
+            model=checkpoint.fine_tuned_model_checkpoint,
+            messages=[{"role": "user", "content": "경복궁 입장료는?"}],
+            max_tokens=3,
+            temperature=0,
+        )
+        assert completion.model == checkpoint.fine_tuned_model_checkpoint
+        assert completion.usage.prompt_tokens > 0
+
+
+def test_client_metadata_cannot_register_over_or_promote_a_project_model(
+    server, client, training_file
+):
+    """The reproduction from issue 9: metadata naming a model, an alias and a lineage."""
+    registry = server.store.models
+    owned = registry.register_version(
+        "seoul-guide",
+        model_id="ft:tiny:tuneloop:seoul-guide:owned001",
+        backend="local",
+        config={"path": "/nowhere"},
+        base_model="tiny",
+        author="kim",
+        dataset_ref="seoul-qa@1",
+    )
+    registry.promote(owned.ref, "production", by="kim")
+    claims = {"model_name": "seoul-guide", "promote_to": "production", "dataset_ref": "seoul-qa@9"}
+
+    job = client.fine_tuning.jobs.create(
+        model="tiny", training_file=training_file.id, suffix="seoul-guide", metadata=claims
+    )
+    done = wait_for_status(client, job.id, {"succeeded", "failed", "cancelled"})
+
+    assert done.status == "succeeded", done.error
+    assert done.metadata == claims  # stored and echoed as OpenAI does
+    assert registry.get("seoul-guide@production").model_id == owned.model_id
+    assert [v.model_id for v in registry.versions("seoul-guide")] == [owned.model_id]
+    assert [e.to_version for e in registry.alias_history("seoul-guide")] == [owned.version]
+    made = registry.find_by_model_id(done.fine_tuned_model)
+    assert made.name == "api-seoul-guide" and registry.aliases(made.name) == {}
+    assert made.dataset_ref == training_file.id  # the real file, not the claimed seoul-qa@9
+    assert made.base_model == "tiny" and made.job_id == job.id
+    assert made.artifacts["training_data"] == training_file.id
+    stored = server.store.files.get(training_file.id)
+    assert made.artifacts["training_data_sha256"] == f"sha256:{stored.sha256}"
+
+
 def test_jobs_list_newest_first_with_cursor_pagination(client, training_file, finished):
     newer = client.fine_tuning.jobs.create(model="tiny", training_file=training_file.id)
     wait_for_status(client, newer.id, {"succeeded"})
@@ -233,3 +283,10 @@ def test_real_local_lora_engine_trains_the_tiny_model_through_the_api(tmp_path, 
         assert answer.model == done.fine_tuned_model
         version = real.store.models.find_by_model_id(done.fine_tuned_model)
         assert version.config["path"].endswith("merged")
+        checkpoint = client.fine_tuning.jobs.checkpoints.list(job.id).data[-1]
+        from_checkpoint = client.chat.completions.create(
+            model=checkpoint.fine_tuned_model_checkpoint,
+            messages=[{"role": "user", "content": "경복궁 입장료는 얼마인가요?"}],
+            max_tokens=4,
+        )
+        assert from_checkpoint.model == checkpoint.fine_tuned_model_checkpoint

@@ -4,7 +4,8 @@ The fake engine honours the engine's contract (:mod:`tuneloop.train.sft_trainer`
 events and checkpoints through the callbacks, stops with status ``"cancelled"`` when
 ``should_stop()`` says so (after saving a checkpoint), resumes from the newest
 ``checkpoints/step-N`` folder when ``resume=True``, and "merges" by copying a real model folder,
-so the finished job serves real answers.
+so the finished job serves real answers. Given ``adapter_from`` (a real LoRA adapter for the tiny
+model, :func:`build_tiny_adapter`), each checkpoint holds it, as a real checkpoint does.
 """
 
 from __future__ import annotations
@@ -50,6 +51,22 @@ def write_chat_jsonl(path: Path, chats: list[list[dict[str, str]]] = SEOUL_CHATS
     return path
 
 
+def build_tiny_adapter(model_dir: Path, folder: Path, *, seed: int = 1) -> Path:
+    """Save a LoRA adapter for the tiny model with non-zero weights (so merging it changes the
+    model), exactly as peft writes a checkpoint's ``adapter/``."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True)
+    config = LoraConfig(
+        r=2, lora_alpha=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False
+    )
+    get_peft_model(model, config).save_pretrained(folder)
+    return folder
+
+
 @dataclass
 class FakeEngine:
     """Trains ``steps`` steps, checkpointing every ``save_every``; ``step_delay`` seconds per
@@ -62,6 +79,7 @@ class FakeEngine:
     fail_at: int | None = None
     gate: threading.Event | None = None
     gate_step: int = 2
+    adapter_from: Path | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
     started: threading.Event = field(default_factory=threading.Event)
 
@@ -100,6 +118,8 @@ class FakeEngine:
             if step % self.save_every == 0 or callbacks.should_stop():
                 folder = ckpts / f"step-{step:06d}"
                 folder.mkdir(parents=True, exist_ok=True)
+                if self.adapter_from is not None:
+                    shutil.copytree(self.adapter_from, folder / "adapter", dirs_exist_ok=True)
                 callbacks.on_checkpoint(step, folder, {"train_loss": loss})
             if callbacks.should_stop():
                 callbacks.on_event(f"cancelled at step {step}", {"step": step})
@@ -163,6 +183,7 @@ def fine_tuning_server(
     store.registrations.register("tiny", "local", {"path": str(tiny_model_dir)})
     _, key = store.keys.create("tests", scopes=["all"])
     engine = FakeEngine(tiny_model_dir, step_delay=0.02)
+    engine.adapter_from = build_tiny_adapter(tiny_model_dir, folder / "tiny-adapter")
     trainer = LocalLoraTrainer(settings, store, engine=None if real_engine else engine)
     worker = Worker(
         settings,

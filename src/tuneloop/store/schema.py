@@ -387,6 +387,9 @@ class TrainJobRow(Base):
     external_id: Mapped[str | None] = mapped_column(String(200))
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON)
+    # Set only by trusted callers (``tuneloop train run``), never from an API request: where the
+    # result is registered and its lineage. ``metadata`` above is the client's and never read.
+    registration: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     worker: Mapped[str | None] = mapped_column(String(200))
     heartbeat_at: Mapped[datetime | None]
     cancel_requested: Mapped[bool] = mapped_column(default=False)

@@ -35,7 +35,14 @@ from sqlalchemy.orm import Session
 from tuneloop.errors import InvalidRequest, NotFound
 from tuneloop.store.engine import session_scope
 from tuneloop.store.schema import TrainCheckpointRow, TrainJobEventRow, TrainJobRow, utcnow
-from tuneloop.train.base import TERMINAL, Checkpoint, JobEvent, JobStatus, TrainJob
+from tuneloop.train.base import (
+    TERMINAL,
+    Checkpoint,
+    JobEvent,
+    JobStatus,
+    Registration,
+    TrainJob,
+)
 
 __all__ = [
     "Heartbeat",
@@ -109,6 +116,7 @@ def _job(row: TrainJobRow) -> TrainJob:
         external_id=row.external_id,
         metrics=dict(row.metrics),
         metadata={str(k): str(v) for k, v in row.meta.items()},
+        registration=Registration.from_dict(row.registration) if row.registration else None,
     )
 
 
@@ -174,11 +182,15 @@ class TrainJobs:
         suffix: str | None = None,
         seed: int | None = None,
         metadata: Mapping[str, str] | None = None,
+        registration: Registration | None = None,
         status: JobStatus = "validating_files",
         job_id: str | None = None,
         external_id: str | None = None,
     ) -> TrainJob:
-        """Insert a new job (id ``ftjob-…`` unless given) and return it."""
+        """Insert a new job (id ``ftjob-…`` unless given) and return it.
+
+        ``metadata`` is the client's, stored as given; ``registration`` (trusted callers only)
+        says where the result is registered."""
         row = TrainJobRow(
             id=job_id or new_job_id(),
             trainer=trainer,
@@ -191,6 +203,7 @@ class TrainJobs:
             seed=seed,
             metrics={},
             meta=dict(metadata or {}),
+            registration=registration.as_dict() if registration is not None else None,
             external_id=external_id,
             cancel_requested=False,
             created_at=utcnow(),
@@ -488,10 +501,18 @@ class TrainJobs:
             return _checkpoint(row)
 
     def checkpoints(
-        self, job_id: str, *, after: str | None = None, limit: int = 10
+        self,
+        job_id: str,
+        *,
+        after: str | None = None,
+        limit: int = 10,
+        servable_only: bool = False,
     ) -> tuple[builtins.list[Checkpoint], bool]:
-        """One page of the job's checkpoints, newest (highest step) first."""
+        """One page of the job's checkpoints, newest (highest step) first; with
+        ``servable_only``, only those with a ``model_id`` a chat completion accepts."""
         query = select(TrainCheckpointRow).where(TrainCheckpointRow.job_id == job_id)
+        if servable_only:
+            query = query.where(TrainCheckpointRow.model_id.is_not(None))
         with session_scope(self._engine) as session:
             _row(session, job_id)
             if after is not None:

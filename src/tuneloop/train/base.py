@@ -28,6 +28,7 @@ __all__ = [
     "Hyperparameters",
     "JobEvent",
     "JobStatus",
+    "Registration",
     "TrainJob",
     "TrainRequest",
     "Trainer",
@@ -100,18 +101,51 @@ class Hyperparameters(BaseModel):
 
 
 @dataclass(frozen=True)
+class Registration:
+    """Where a finished job's model is registered, and the lineage recorded with it.
+
+    Why a value of its own, apart from ``metadata``: ``metadata`` is the client's (OpenAI's
+    16 string pairs, stored and echoed, never read by tuneloop). What happens to a job's result is
+    decided by whoever is trusted to decide it — ``tuneloop train run`` sets this from the train
+    file; ``POST /v1/fine_tuning/jobs`` never can (a job without one is registered by the rule
+    in :mod:`tuneloop.train.finish`). It is stored in its own column of the job record.
+    """
+
+    model_name: str
+    dataset_ref: str | None = None
+    prompt_ref: str | None = None
+    author: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        """Only the fields that are set (what the job record stores)."""
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Registration:
+        return cls(
+            model_name=str(data["model_name"]),
+            dataset_ref=data.get("dataset_ref"),
+            prompt_ref=data.get("prompt_ref"),
+            author=data.get("author"),
+        )
+
+
+@dataclass(frozen=True)
 class TrainRequest:
     """What to train: a base model, training data (a dataset split ref such as
     ``seoul-qa@1:train``, a record file, or an uploaded file id ``file-…``), optional validation
-    data, hyperparameters, and the suffix that names the result (``ft:BASE:tuneloop:SUFFIX:ID``)."""
+    data, hyperparameters, and the suffix that names the result (``ft:BASE:tuneloop:SUFFIX:ID``).
+
+    ``metadata`` is the client's and is only stored and echoed; ``registration`` is set only by a
+    trusted caller (``tuneloop train run``), never from an API request."""
 
     base_model: str
     training_data: str
     validation_data: str | None = None
     hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
     suffix: str | None = None
-    prompt_ref: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    registration: Registration | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +197,7 @@ class TrainJob:
     external_id: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
+    registration: Registration | None = None
 
     @property
     def done(self) -> bool:

@@ -18,6 +18,10 @@ split and validates on its ``validation`` split when it has one, and the version
 (``seoul-qa@3``) when the request is built, so the job and the model's lineage record what was
 really used — or explicitly with ``training_data`` / ``validation_data`` (a dataset split such as
 ``seoul-qa@3:train``, a JSONL file relative to the train file, or an uploaded ``file-…`` id).
+
+What becomes of the result is only registration (``model_name``, with the lineage): the file
+cannot move an alias. ``promote_to`` is refused with a pointer to the gated way
+(:data:`PROMOTE_TO_GONE`).
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tuneloop.errors import ConfigError, DataError
-from tuneloop.train.base import Hyperparameters, TrainRequest
+from tuneloop.train.base import Hyperparameters, Registration, TrainRequest
+from tuneloop.train.finish import model_name_for
 from tuneloop.yamlfile import load_yaml, validate_yaml
 
 if TYPE_CHECKING:
@@ -39,11 +44,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TRAINER",
+    "PROMOTE_TO_GONE",
     "OpenAITrainOptions",
     "ResolvedData",
     "TrainConfig",
     "apply_overrides",
     "load_train_config",
+    "registry_name",
     "resolve_data",
     "train_request",
 ]
@@ -51,6 +58,10 @@ __all__ = [
 DEFAULT_TRAINER = "local-lora"
 TRAIN_SPLIT = "train"
 VALIDATION_SPLIT = "validation"
+PROMOTE_TO_GONE = (
+    "promotion now goes through `tuneloop eval gate` and `tuneloop models promote`; "
+    "see docs/train.md"
+)
 
 
 class OpenAITrainOptions(BaseModel):
@@ -70,8 +81,8 @@ class OpenAITrainOptions(BaseModel):
 
 
 class TrainConfig(BaseModel):
-    """A training run: trainer, base model, data, hyperparameters, and what becomes of the
-    result."""
+    """A training run: trainer, base model, data, hyperparameters, and the registry name and
+    lineage of the result (registered, never promoted)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -113,9 +124,6 @@ class TrainConfig(BaseModel):
     prompt: str | None = Field(
         None, description="Prompt version used with this model (seoul-guide@2), for lineage."
     )
-    promote_to: str | None = Field(
-        None, description="Alias to point at the new version after success, e.g. staging."
-    )
     openai: OpenAITrainOptions = Field(
         default_factory=OpenAITrainOptions,
         description="Where the openai trainer sends the job.",
@@ -135,6 +143,19 @@ class TrainConfig(BaseModel):
     def result_name(self) -> str | None:
         """The suffix the job is submitted with: ``suffix``, else ``model_name``."""
         return self.suffix or self.model_name
+
+
+def _refuse_promote_to(data: Any, where: str) -> None:
+    """``promote_to`` used to move an alias when training succeeded; a file that still has it
+    must fail loudly, not train and silently leave the alias where it was."""
+    if isinstance(data, Mapping) and "promote_to" in data:
+        raise ConfigError(
+            f"{where}: `promote_to` is no longer a train file key: training registers a new "
+            f"version and never moves an alias — {PROMOTE_TO_GONE}.",
+            hint="Remove promote_to, train, then run `tuneloop eval gate …` and "
+            "`tuneloop models promote NAME@N --to ALIAS`.",
+            param="promote_to",
+        )
 
 
 def _toml(path: Path) -> dict[str, Any]:
@@ -175,12 +196,15 @@ def load_train_config(path: str | Path) -> TrainConfig:
     file = Path(path)
     if file.suffix == ".toml":
         data = _toml(file)
+        _refuse_promote_to(data, str(file))
         try:
             config = TrainConfig.model_validate(data)
         except ValidationError as exc:
             raise _validation_error(str(file), exc) from exc
     else:
-        config = validate_yaml(load_yaml(file, ConfigError), TrainConfig, ConfigError)
+        doc = load_yaml(file, ConfigError)
+        _refuse_promote_to(doc.data, doc.where(("promote_to",)))
+        config = validate_yaml(doc, TrainConfig, ConfigError)
     return _relative_paths(config, file.resolve().parent)
 
 
@@ -199,6 +223,7 @@ def apply_overrides(
     """
     base: dict[str, Any] = config.model_dump(exclude_unset=True) if config is not None else {}
     given = {k: v for k, v in fields.items() if v is not None}
+    _refuse_promote_to(given, source)
     if "dataset" in given:
         base.pop("training_data", None)
     if "training_data" in given:
@@ -250,23 +275,27 @@ def resolve_data(config: TrainConfig, store: Store | None) -> ResolvedData:
     return ResolvedData(f"{version.ref}:{TRAIN_SPLIT}", validation, version.ref)
 
 
-def train_request(config: TrainConfig, data: ResolvedData) -> TrainRequest:
-    """The request a trainer starts from; ``model_name``, ``promote_to`` and the pinned dataset
-    travel in ``metadata`` so whoever finishes the job (this process or a worker) can register
-    and promote the result."""
-    metadata: dict[str, str] = {}
-    if config.model_name:
-        metadata["model_name"] = config.model_name
-    if config.promote_to:
-        metadata["promote_to"] = config.promote_to
-    if data.dataset_ref:
-        metadata["dataset_ref"] = data.dataset_ref
+def registry_name(config: TrainConfig) -> str:
+    """The model-registry name a run's result is versioned under: ``model_name``, else the
+    suffix, else ``{base}-ft``."""
+    return config.model_name or model_name_for(config.result_name, config.base_model)
+
+
+def train_request(config: TrainConfig, data: ResolvedData, *, author: str) -> TrainRequest:
+    """The request a trainer starts from. The registry name, the pinned dataset version, the
+    prompt and ``author`` travel in the job's :class:`~tuneloop.train.base.Registration` — the
+    trusted field an API request can never set — so whoever finishes the job (this process or
+    a worker) registers the result as the train file says."""
     return TrainRequest(
         base_model=config.base_model,
         training_data=data.training,
         validation_data=data.validation,
         hyperparameters=config.hyperparameters,
         suffix=config.result_name,
-        prompt_ref=config.prompt,
-        metadata=metadata,
+        registration=Registration(
+            model_name=registry_name(config),
+            dataset_ref=data.dataset_ref,
+            prompt_ref=config.prompt,
+            author=author,
+        ),
     )

@@ -42,6 +42,7 @@ __all__ = [
     "TrainingData",
     "check_suffix",
     "checkpoint_model_id",
+    "data_path",
     "fine_tuned_model_id",
     "job_output_dir",
     "resolve_training_data",
@@ -99,7 +100,9 @@ class TrainingData:
     warnings: list[str] = field(default_factory=list)
 
 
-def _data_path(ref: str, store: Store | None, param: str) -> Path:
+def data_path(ref: str, store: Store | None, param: str = "training_file") -> Path:
+    """The file holding the data ``ref`` names: an uploaded file (purpose fine-tune), a path,
+    or a dataset split (``seoul-qa@1:train``; a one-split version without ``:split``)."""
     if ref.startswith(FILE_ID_PREFIX):
         if store is None:
             raise DataError(f"{ref}: an uploaded file id needs the project's store.")
@@ -154,7 +157,7 @@ def resolve_training_data(
     """
     from tuneloop.data.validate import validate_file
 
-    path = _data_path(ref, store, param)
+    path = data_path(ref, store, param)
     report = validate_file(path)
     if not report.ok:
         shown = "; ".join(
@@ -187,14 +190,14 @@ def resolve_training_data(
 
 
 def _metadata(request: TrainRequest) -> dict[str, str]:
+    """The client's metadata, checked against OpenAI's limits and stored as given — tuneloop never
+    reads it (what becomes of the result is ``request.registration``, set by trusted callers)."""
     metadata = dict(request.metadata)
     if len(metadata) > 16 or any(len(k) > 64 or len(v) > 512 for k, v in metadata.items()):
         raise InvalidRequest(
             "metadata takes at most 16 pairs; keys up to 64 and values up to 512 characters.",
             param="metadata",
         )
-    if request.prompt_ref and "prompt_ref" not in metadata:
-        metadata["prompt_ref"] = request.prompt_ref
     return metadata
 
 
@@ -220,6 +223,7 @@ class JobService:
             suffix=request.suffix,
             seed=hp.seed,
             metadata=_metadata(request),
+            registration=request.registration,
             status=status,  # type: ignore[arg-type]
             **extra,
         )
@@ -259,11 +263,18 @@ class JobService:
         return self.store.train_jobs.events(job_id, after=after, limit=limit)
 
     def checkpoints(
-        self, job_id: str, *, after: str | None = None, limit: int = 10
+        self,
+        job_id: str,
+        *,
+        after: str | None = None,
+        limit: int = 10,
+        servable_only: bool = False,
     ) -> tuple[builtins.list[Checkpoint], bool]:
-        """Newest (highest step) first."""
+        """Newest (highest step) first; ``servable_only``: those a chat completion accepts."""
         self.get(job_id)
-        return self.store.train_jobs.checkpoints(job_id, after=after, limit=limit)
+        return self.store.train_jobs.checkpoints(
+            job_id, after=after, limit=limit, servable_only=servable_only
+        )
 
     def cancel(self, job_id: str) -> TrainJob:
         """Cancel a job: at once if it has not started, else its worker stops it. Cancelling a

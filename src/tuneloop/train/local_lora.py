@@ -11,8 +11,14 @@ checkpoints to the store, resuming from the last checkpoint if the job ran befor
 
 On success the merged model is registered as a model version (``backend="local"``,
 ``config={"path": merged_dir}``) under the fine-tuned id
-``ft:{base}:tuneloop:{suffix or 'model'}:{job id}``, so ``GET /v1/models`` lists it and chat
-completions accept it by that id.
+``ft:{base}:tuneloop:{suffix or 'model'}:{job id}`` by :func:`tuneloop.train.finish.register_result`
+(the name and lineage rule every trainer shares; no alias moves), so ``GET /v1/models`` lists it
+and chat completions accept it by that id.
+
+Each checkpoint whose folder holds a LoRA adapter is servable as
+``ft:…:ckpt-step-N`` (OpenAI's checkpoint ids): it is registered as a ``local`` model — the base
+model's weights plus that adapter — the moment it is recorded; a checkpoint without an adapter
+gets no model id and is not advertised.
 
 The engine is injectable (``engine=``): tests pass a fake that "trains" instantly; by default it
 is :mod:`tuneloop.train.sft_trainer`, imported only when needed (it pulls in torch).
@@ -21,13 +27,13 @@ is :mod:`tuneloop.train.sft_trainer`, imported only when needed (it pulls in tor
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from tuneloop.errors import TrainError
 from tuneloop.train.base import Checkpoint, Hyperparameters, JobEvent, TrainJob, TrainRequest
+from tuneloop.train.finish import register_result
 from tuneloop.train.jobs import (
     JobService,
     TrainingData,
@@ -44,10 +50,11 @@ if TYPE_CHECKING:
     from tuneloop.store import Store
     from tuneloop.train.worker import RunControl
 
-__all__ = ["LocalLoraTrainer", "SftEngine", "model_name_for"]
+__all__ = ["ADAPTER_DIR", "LocalLoraTrainer", "SftEngine"]
 
 NAME = "local-lora"
-_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+ADAPTER_DIR = "adapter"
+"""The sub-folder of a checkpoint that holds its LoRA adapter (peft's ``save_pretrained``)."""
 
 
 class SftEngine(Protocol):
@@ -140,14 +147,6 @@ class _ModuleEngine:
         )
 
 
-def model_name_for(request_suffix: str | None, base_model: str) -> str:
-    """The model-registry name a job's result is versioned under when its metadata names none
-    (``model_name``, as ``tuneloop train`` sets it): the suffix, else ``{base}-ft`` (characters a
-    name cannot hold become ``-``)."""
-    name = request_suffix or f"{base_model}-ft"
-    return _NAME_CHARS.sub("-", name).strip("-._")[:200] or "model"
-
-
 class LocalLoraTrainer:
     """:class:`~tuneloop.train.base.Trainer` that queues LoRA jobs for a local worker."""
 
@@ -160,13 +159,11 @@ class LocalLoraTrainer:
         *,
         engine: SftEngine | None = None,
         device: str | None = None,
-        author: str = "tuneloop",
     ) -> None:
         self.settings = settings
         self.store = store
         self.engine: SftEngine = engine or _ModuleEngine()
         self.device = device
-        self.author = author
         self.jobs = JobService(store, NAME)
 
     # -- Trainer ------------------------------------------------------------------------------
@@ -268,7 +265,7 @@ class LocalLoraTrainer:
                 step=int(step),
                 path=str(path),
                 metrics={"step": float(step), **dict(metrics)},
-                model_id=checkpoint_model_id(job.base_model, job.suffix, job.id, int(step)),
+                model_id=self._serve_checkpoint(job, int(step), Path(path)),
             )
 
         callbacks = self.engine.make_callbacks(on_event, on_checkpoint, control.should_stop)
@@ -307,6 +304,25 @@ class LocalLoraTrainer:
         )
         return train, valid
 
+    def _serve_checkpoint(self, job: TrainJob, step: int, folder: Path) -> str | None:
+        """Register checkpoint ``step`` as a servable model (base weights + its adapter) and
+        return its id ``ft:…:ckpt-step-N``; None (not advertised) if it holds no adapter."""
+        adapter = folder / ADAPTER_DIR
+        if not (adapter / "adapter_config.json").is_file():
+            return None
+        from tuneloop.models.catalog import Catalog
+
+        base = Catalog(self.settings, self.store, allow_ad_hoc=True).spec(job.base_model)
+        model_id = checkpoint_model_id(job.base_model, job.suffix, job.id, step)
+        self.store.registrations.register(
+            model_id,
+            "local",
+            {**dict(base.config), "adapter": str(adapter)},
+            f"checkpoint step {step} of {job.id}: {job.base_model} + its LoRA adapter",
+            replace=True,
+        )
+        return model_id
+
     def _succeed(self, job: TrainJob, result: Any, worker: str) -> None:
         merged = getattr(result, "merged_dir", None)
         if merged is None:
@@ -324,25 +340,15 @@ class LocalLoraTrainer:
         artifacts = {"merged_dir": str(merged)}
         if adapter is not None:
             artifacts["adapter_dir"] = str(adapter)
-        version = self.store.models.register_version(
-            job.metadata.get("model_name") or model_name_for(job.suffix, job.base_model),
+        register_result(
+            self.store,
+            job,
             model_id=model_id,
             backend="local",
             config={"path": str(merged)},
-            base_model=job.base_model,
-            author=self.author,
-            job_id=job.id,
-            dataset_ref=job.metadata.get("dataset_ref") or job.training_data,
-            prompt_ref=job.metadata.get("prompt_ref"),
-            hyperparameters=job.hyperparameters,
             metrics=metrics,
             artifacts=artifacts,
         )
-        promote_to = job.metadata.get("promote_to")
-        if promote_to:
-            moved = self.store.models.promote(version.ref, promote_to, by=self.author)
-            if moved.changed:
-                self.jobs.log(job.id, f"Promoted {version.ref} to {version.name}@{promote_to}")
         trained_tokens = getattr(result, "trained_tokens", None)
         self.store.train_jobs.transition(
             job.id,

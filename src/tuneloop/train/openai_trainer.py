@@ -11,7 +11,8 @@ file with the data stage's validator *before* uploading (a bad line fails here, 
 
 The job is also recorded in tuneloop's store (trainer ``openai``, ``external_id`` = the remote job
 id), so ``tuneloop train list`` shows it beside local jobs; each :meth:`OpenAITrainer.get` syncs
-the row from the remote job. When the job succeeds, its ``fine_tuned_model`` is registered as a
+the row from the remote job. When the job succeeds, its ``fine_tuned_model`` is registered (by
+:func:`tuneloop.train.finish.register_result`, the rule every trainer shares; no alias moves) as a
 model version served by the ``openai`` backend at the same ``base_url``, so the new model is
 usable by name in ``tuneloop chat``, evaluations and the server.
 
@@ -46,8 +47,8 @@ from tuneloop.train.base import (
     TrainJob,
     TrainRequest,
 )
+from tuneloop.train.finish import register_result
 from tuneloop.train.jobs import JobService, check_suffix, resolve_training_data, wait_for_job
-from tuneloop.train.local_lora import model_name_for
 
 if TYPE_CHECKING:
     import openai
@@ -98,14 +99,12 @@ class OpenAITrainer:
         timeout: float = 120.0,
         max_retries: int = 3,
         client: openai.OpenAI | None = None,
-        author: str = "tuneloop",
     ) -> None:
         import openai
 
         self.store = store
         self.base_url = base_url
         self.api_key_env = api_key_env
-        self.author = author
         self.client = client or openai.OpenAI(
             base_url=base_url,
             api_key=api_key or os.environ.get(api_key_env) or "no-key",
@@ -275,21 +274,15 @@ class OpenAITrainer:
         config: dict[str, Any] = {"model": model_id, "api_key_env": self.api_key_env}
         if self.base_url:
             config["base_url"] = self.base_url
-        self.store.models.register_version(
-            job.metadata.get("model_name") or model_name_for(job.suffix, job.base_model),
+        register_result(
+            self.store,
+            job,
             model_id=model_id,
             backend="openai",
             config=config,
-            base_model=job.base_model,
-            author=self.author,
-            job_id=job.id,
-            dataset_ref=job.metadata.get("dataset_ref") or job.training_data,
-            prompt_ref=job.metadata.get("prompt_ref"),
-            hyperparameters=job.hyperparameters,
             metrics={"trained_tokens": job.trained_tokens} if job.trained_tokens else {},
             artifacts={"external_id": job.external_id, "base_url": self.where},
         )
-        self.jobs.log(job.id, f"Registered {model_id} in the model registry")
 
     def events(self, job_id: str, *, after: str | None = None, limit: int = 20) -> list[JobEvent]:
         """The remote job's events, newest first."""

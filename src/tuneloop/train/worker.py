@@ -117,6 +117,7 @@ class Worker:
         self.heartbeat_interval = heartbeat_interval
         self.stale_after = stale_after
         self.stopping = threading.Event()
+        self._control: RunControl | None = None
 
     def _trainers(self) -> dict[str, ExecutableTrainer]:
         if self.trainers is None:
@@ -161,6 +162,9 @@ class Worker:
     def stop(self) -> None:
         """Ask the worker to stop: a running job stops at its next step and is requeued."""
         self.stopping.set()
+        control = self._control
+        if control is not None:
+            control.stop.set()  # at once, not at the next heartbeat
 
     # -- one job ------------------------------------------------------------------------------
 
@@ -185,6 +189,7 @@ class Worker:
         where = f" from checkpoint step {latest.step}" if latest else ""
         jobs.add_event(job.id, f"Fine-tuning job started on worker {self.name}{where}")
         control = RunControl(worker=self.name, job_id=job.id)
+        self._control = control
         if self.stopping.is_set():
             control.stop.set()
         if jobs.cancel_requested(job.id):
@@ -203,6 +208,7 @@ class Worker:
             log.exception("fine-tuning job %s failed", job.id)
             self._fail(job, "internal_error", f"{type(exc).__name__}: {exc}", None)
         finally:
+            self._control = None
             done.set()
             beat.join()
         if outcome == "stopped":

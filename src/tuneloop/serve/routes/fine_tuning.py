@@ -5,6 +5,14 @@ hyperparameters in range) and answered with the queued job; a worker process
 (``tuneloop serve --train-workers N`` or ``tuneloop worker``) trains it. Reads come straight from
 the store, so every server process (``--workers N``) answers the same.
 
+The request body is data, not commands: ``metadata`` is stored and echoed, never read, and the job
+carries no :class:`~tuneloop.train.base.Registration`, so its result is registered by the rule
+for API jobs (:mod:`tuneloop.train.finish`: ``api-{suffix}``, lineage = the uploaded file id and
+the base model) and no alias ever moves.
+
+Checkpoints are listed only when servable: each ``fine_tuned_model_checkpoint``
+(``ft:…:ckpt-step-N``) is a model id chat completions accept.
+
 The trainer is ``local-lora`` from the plugin registry; :func:`tuneloop.serve.app.create_app`
 takes another (``fine_tuning_trainer=``), which tests use to run a fake engine.
 """
@@ -108,6 +116,9 @@ def event_object(event: JobEvent) -> FineTuningEvent:
 
 
 def checkpoint_object(checkpoint: Checkpoint) -> FineTuningCheckpoint:
+    """OpenAI's checkpoint object; only for a servable checkpoint (one with a ``model_id``)."""
+    if checkpoint.model_id is None:
+        raise ValueError(f"checkpoint {checkpoint.id} has no servable model id")
     fields = CheckpointMetrics.model_fields
     metrics = CheckpointMetrics(**{k: v for k, v in checkpoint.metrics.items() if k in fields})
     if metrics.step is None:
@@ -115,7 +126,7 @@ def checkpoint_object(checkpoint: Checkpoint) -> FineTuningCheckpoint:
     return FineTuningCheckpoint(
         id=checkpoint.id,
         created_at=int(checkpoint.created_at.timestamp()),
-        fine_tuned_model_checkpoint=checkpoint.model_id or checkpoint.path,
+        fine_tuned_model_checkpoint=checkpoint.model_id,
         fine_tuning_job_id=checkpoint.job_id,
         metrics=metrics,
         step_number=checkpoint.step,
@@ -202,6 +213,7 @@ def _start(request: Request, body: CreateFineTuningJobRequest) -> TrainJob:
         hyperparameters=hp,
         suffix=body.suffix,
         metadata=dict(body.metadata or {}),
+        # No registration: a client's request never decides where the result goes.
     )
     try:
         return _trainer(request).start(train_request)
@@ -296,7 +308,9 @@ async def list_checkpoints(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> FineTuningCheckpointList:
     found, has_more = await run_in_threadpool(
-        lambda: _jobs(request).checkpoints(fine_tuning_job_id, after=after, limit=limit)
+        lambda: _jobs(request).checkpoints(
+            fine_tuning_job_id, after=after, limit=limit, servable_only=True
+        )
     )
     data = [checkpoint_object(c) for c in found]
     return FineTuningCheckpointList(
