@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from tuneloop.data.export import api_message
+from tuneloop.data.openai_format import api_message
 from tuneloop.data.tokenstats import (
     CostEstimate,
     EstimateCounter,
