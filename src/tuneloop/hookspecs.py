@@ -4,6 +4,10 @@ get into tuneloop.
 Why pluggy and entry points (as in simonw/llm): a third-party package adds a backend by declaring an
 entry point in group ``tuneloop`` and implementing a hook — no change to tuneloop. The built-ins in
 :mod:`tuneloop.default_plugins` use the very same hooks, so the seam is exercised every day.
+
+Precedence is one rule for every hook, applied by :func:`tuneloop.plugins.collect`: a third-party
+plugin that registers a name the built-ins use replaces the built-in (``tryfirst``/``trylast``
+marks change nothing).
 """
 
 from __future__ import annotations
@@ -54,31 +58,31 @@ def register_example_selectors(register: Callable[[str, SelectorFactory], None])
 def register_lint_rules(register: Callable[[LintRule], None]) -> None:
     """Call ``register(rule)`` for each prompt lint rule (:class:`tuneloop.prompts.lint.LintRule`).
 
-    A rule whose ``id`` matches an earlier one replaces it.
+    A third-party rule whose ``id`` matches a built-in replaces it.
     """
 
 
 @hookspec
 def register_readers(register: Callable[[Reader], None]) -> None:
     """Call ``register(reader)`` for each input format ``tuneloop data ingest`` can read
-    (:class:`tuneloop.data.ingest.Reader`). A reader whose ``name`` matches an earlier one
-    replaces it.
+    (:class:`tuneloop.data.ingest.Reader`). A third-party reader whose ``name`` matches a
+    built-in replaces it.
     """
 
 
 @hookspec
 def register_pii_recognizers(register: Callable[[PiiRecognizer], None]) -> None:
     """Call ``register(recognizer)`` for each PII recognizer
-    (:class:`tuneloop.safety.pii.PiiRecognizer`). A recognizer whose ``name`` matches an earlier
-    one replaces it.
+    (:class:`tuneloop.safety.pii.PiiRecognizer`). A third-party recognizer whose ``name``
+    matches a built-in replaces it.
     """
 
 
 @hookspec
 def register_metrics(register: Callable[[str, MetricFactory], None]) -> None:
     """Call ``register(name, factory)`` for each evaluation metric
-    (:class:`tuneloop.evaluate.metrics.Metric`); suites refer to metrics by ``name``. A later
-    registration of the same name replaces an earlier one.
+    (:class:`tuneloop.evaluate.metrics.Metric`); suites refer to metrics by ``name``. A third-party
+    metric of a built-in's name replaces it.
     """
 
 

@@ -93,3 +93,26 @@ def test_validate_missing_file_is_a_data_error(invoke, tmp_path: Path) -> None:
     result = invoke("data", "validate", tmp_path / "missing.jsonl")
     assert result.exit_code != 0
     assert "no such file" in str(result.exception)
+
+
+def test_validate_a_cp949_file_names_the_encoding_and_its_fix_works(
+    invoke, tmp_path: Path, monkeypatch
+) -> None:
+    row = {"messages": [{"role": "user", "content": "똠방각하가 뭐예요?"}, *GOOD["messages"][2:]]}
+    path = tmp_path / "train.jsonl"
+    path.write_bytes((json.dumps(row, ensure_ascii=False) + "\n").encode("cp949") * 3)
+
+    result = invoke("data", "validate", path)
+
+    assert result.exit_code == 1
+    assert "cp949, not UTF-8" in result.stdout
+    assert "iconv -f cp949 -t utf-8" in " ".join(result.stdout.split())
+
+    # The tuneloop way the message offers (no iconv on Windows) gives a file that validates.
+    monkeypatch.chdir(tmp_path)
+    assert invoke("data", "ingest", "train.jsonl", "-o", "train.records.jsonl").exit_code == 0
+    exported = invoke("data", "export", "train.records.jsonl", "-o", "train.utf8.jsonl")
+    assert exported.exit_code == 0, exported.output
+    fixed = invoke("data", "validate", "train.utf8.jsonl")
+    assert fixed.exit_code == 0, fixed.output
+    assert "똠방각하" in (tmp_path / "train.utf8.jsonl").read_text(encoding="utf-8")

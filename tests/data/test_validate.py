@@ -170,7 +170,44 @@ def test_validate_reports_invalid_utf8_on_its_line(tmp_path: Path) -> None:
         json.dumps(GOOD).encode() + b"\n" + json.dumps(GOOD, ensure_ascii=False).encode("cp949")
     )
     report = validate_file(path)
-    assert codes_at(report) == {(2, "invalid_utf8")}
+    assert codes_at(report) == {(2, "invalid_utf8"), (None, "not_utf8")}
+    assert report.encoding == "euc-kr"  # GOOD's Hangul is all in euc-kr, cp949's strict subset
+
+
+@pytest.mark.parametrize(
+    ("text", "codec", "found"),
+    [
+        ("경복궁은 화요일에 쉽니다.", "euc-kr", "euc-kr"),
+        ("똠방각하 햏 뷁", "cp949", "cp949"),  # syllables only cp949 (Windows, Excel) has
+    ],
+)
+def test_validate_names_a_korean_legacy_encoding_and_how_to_convert(
+    tmp_path: Path, text: str, codec: str, found: str
+) -> None:
+    row = msgs(("user", text), ("assistant", text))
+    path = tmp_path / "train.jsonl"
+    path.write_bytes((json.dumps(row, ensure_ascii=False) + "\n").encode(codec) * 2)
+
+    report = validate_file(path)
+
+    assert report.encoding == found
+    [whole] = [i for i in report.errors if i.code == "not_utf8"]
+    assert whole.line is None
+    assert f"2 of 2 lines are {found}, not UTF-8" in whole.message
+    assert f"iconv -f {found} -t utf-8 train.jsonl > train.utf8.jsonl" in whole.message
+    assert "tuneloop data ingest train.jsonl" in whole.message
+    assert report.as_dict()["encoding"] == found
+
+
+def test_utf8_files_and_undecodable_bytes_name_no_encoding(tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(GOOD, ensure_ascii=False) + "\n", encoding="utf-8")
+    binary = tmp_path / "binary.jsonl"
+    binary.write_bytes(b"\xff\xfe\x00\x81bad\n")
+
+    assert validate_file(good).encoding is None
+    assert validate_file(binary).encoding is None
+    assert "not_utf8" not in validate_file(binary).counts()
 
 
 def test_validate_warns_about_missing_system_and_user_and_untrained_examples(

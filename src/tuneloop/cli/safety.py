@@ -2,7 +2,7 @@
 
 ``scan`` exits with 1 when it finds personal information, so it can gate a CI job or a commit
 hook; it only ever prints masked values. ``redact`` writes a redacted copy atomically.
-The work itself lives in :mod:`tuneloop.safety.pii.files`.
+The work itself lives in :mod:`tuneloop.data.pii_files`.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def scan(
     json_: JsonOption = False,
 ) -> None:
     """List personal information in files (values masked); exit code 1 when any is found."""
-    from tuneloop.safety.pii.files import expand_paths, scan_file
+    from tuneloop.data.pii_files import expand_paths, scan_file
 
     scanner = _scanner(entity, min_score)
     files = expand_paths(paths)
@@ -125,8 +125,8 @@ def redact(
     json_: JsonOption = False,
 ) -> None:
     """Write a copy with personal information replaced; print how many of each were replaced."""
+    from tuneloop.data.pii_files import redact_file
     from tuneloop.errors import InvalidRequest
-    from tuneloop.safety.pii.files import redact_file
     from tuneloop.safety.pii.redact import MODES
 
     if mode not in MODES:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tuneloop.atomicfile import atomic_write_bytes, atomic_write_text
+from tuneloop.data.openai_format import OPENAI_MESSAGE_KEYS, api_message, openai_line
 from tuneloop.data.records import Example
 from tuneloop.errors import DataError
 
@@ -49,15 +50,6 @@ __all__ = [
 
 ExportFormat = Literal["openai", "csv", "parquet", "hf"]
 FORMATS: tuple[ExportFormat, ...] = ("openai", "csv", "parquet", "hf")
-OPENAI_MESSAGE_KEYS = (
-    "role",
-    "content",
-    "name",
-    "weight",
-    "tool_calls",
-    "tool_call_id",
-    "function_call",
-)
 CSV_COLUMNS = ("id", "question", "answer", "system", "tags", "source", "messages")
 _SUFFIXES: dict[str, ExportFormat] = {".jsonl": "openai", ".csv": "csv", ".parquet": "parquet"}
 
@@ -65,20 +57,6 @@ _SUFFIXES: dict[str, ExportFormat] = {".jsonl": "openai", ".csv": "csv", ".parqu
 def format_for_path(path: Path) -> ExportFormat | None:
     """The format a file name implies (``.jsonl`` → openai, ``.csv``, ``.parquet``), else None."""
     return _SUFFIXES.get(path.suffix.lower())
-
-
-def api_message(message: dict[str, Any]) -> dict[str, Any]:
-    """A message as OpenAI's API takes it: only its keys, ``developer`` renamed ``system``."""
-    out = {key: message[key] for key in OPENAI_MESSAGE_KEYS if key in message}
-    if out.get("role") == "developer":
-        out["role"] = "system"
-    return out
-
-
-def openai_line(example: Example) -> str:
-    """One line of OpenAI's chat fine-tuning JSONL (without the newline)."""
-    line = json.dumps({"messages": [api_message(m) for m in example.messages]}, ensure_ascii=False)
-    return line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def _where(example: Example) -> str:

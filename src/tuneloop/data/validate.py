@@ -16,7 +16,9 @@ fine-tuning" (the error codes keep its names):
 ``example_missing_assistant_message`` no assistant message to learn from
 ==================================  ===========================================================
 
-plus ``empty_file``, ``invalid_json``, ``invalid_utf8``, ``invalid_content`` (content must be a
+plus ``empty_file``, ``invalid_json``, ``invalid_utf8``, ``not_utf8`` (the whole file is in
+another encoding, e.g. cp949/euc-kr from Windows or Excel: the report names it and the command
+that converts it), ``invalid_content`` (content must be a
 string, or a list of content parts on user messages), ``invalid_weight`` (``weight`` only 0 or 1,
 only on assistant messages) and ``unknown_kind`` (tuneloop record files). Warnings (the job would
 still run): ``blank_line``, ``utf8_bom``, ``unrecognized_key`` (top level), ``blank_content``,
@@ -41,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from tuneloop.data.export import api_message
+from tuneloop.data.openai_format import api_message
 from tuneloop.data.tokenstats import (
     CostEstimate,
     EstimateCounter,
@@ -66,6 +68,8 @@ __all__ = [
     "ValidationReport",
     "check_example",
     "check_line",
+    "conversion_hint",
+    "detect_encoding",
     "detect_format",
     "validate_file",
     "validate_lines",
@@ -242,6 +246,8 @@ class ValidationReport:
     warnings: list[Issue] = field(default_factory=list)
     stats: TokenStats | None = None
     cost: CostEstimate | None = None
+    encoding: str | None = None
+    """The encoding the file's non-UTF-8 lines are in, when one was recognised (``cp949``)."""
 
     @property
     def ok(self) -> bool:
@@ -262,6 +268,7 @@ class ValidationReport:
             "warnings": [i.as_dict() for i in self.warnings],
             "stats": self.stats.as_dict() if self.stats else None,
             "cost": self.cost.as_dict() if self.cost else None,
+            "encoding": self.encoding,
         }
 
 
@@ -294,6 +301,42 @@ def check_line(raw: bytes, *, path: str, line: int) -> tuple[Any, list[Issue]]:
         return None, out.issues
 
 
+# Korean legacy codecs first: euc-kr is the strict subset, cp949 (Windows, Excel) the superset.
+_LEGACY_CODECS = (("euc_kr", "euc-kr"), ("cp949", "cp949"))
+
+
+def detect_encoding(data: bytes) -> str | None:
+    """The encoding ``data`` (bytes that are not UTF-8) is in, or None when none fits.
+
+    Korean legacy encodings are tried first and strictly (a few bytes decide nothing by
+    statistics); anything else is left to the detector ``data ingest`` uses.
+    """
+    for codec, name in _LEGACY_CODECS:
+        try:
+            data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        return name
+    from tuneloop.data.ingest.encoding import decode_bytes
+
+    try:
+        found = decode_bytes(data, path="-").encoding
+    except DataError:  # binary, or no codec explains it
+        return None
+    return None if found in ("utf_8", "utf-8", "ascii") else found.replace("_", "-")
+
+
+def conversion_hint(path: str, encoding: str) -> str:
+    """How to turn ``path`` (in ``encoding``) into the UTF-8 that OpenAI's API requires."""
+    name = Path(path).name
+    stem = name.removesuffix(".jsonl")
+    return (
+        f"convert it: `iconv -f {encoding} -t utf-8 {name} > {stem}.utf8.jsonl`, or without "
+        f"iconv `tuneloop data ingest {name} -o {stem}.records.jsonl && tuneloop data export "
+        f"{stem}.records.jsonl -o {stem}.utf8.jsonl` (ingest detects the encoding)"
+    )
+
+
 def validate_lines(
     lines: Sequence[bytes],
     *,
@@ -313,6 +356,18 @@ def validate_lines(
         if data is not None:
             parsed.append((number, data))
     fmt = detect_format([d for _, d in parsed])
+    bad = [i.line for i in issues if i.code == "invalid_utf8" and i.line is not None]
+    encoding = detect_encoding(b"\n".join(lines[n - 1] for n in bad)) if bad else None
+    if encoding is not None:
+        issues.append(
+            Issue(
+                path,
+                None,
+                "not_utf8",
+                f"{len(bad)} of {len(lines)} lines are {encoding}, not UTF-8, and OpenAI's API "
+                f"accepts only UTF-8; {conversion_hint(path, encoding)}",
+            )
+        )
     if not parsed and not any(i.code in ("invalid_utf8", "invalid_json") for i in issues):
         issues = [i for i in issues if i.code != "blank_line"]
         issues.append(Issue(path, None, "empty_file", "the file has no examples"))
@@ -328,7 +383,7 @@ def validate_lines(
             and all(isinstance(m, dict) for m in messages)
         ):
             usable.append((number, messages))
-    report = ValidationReport(path=path, format=fmt, n_lines=len(lines))
+    report = ValidationReport(path=path, format=fmt, n_lines=len(lines), encoding=encoding)
     if usable:
         stats = token_stats([m for _, m in usable], counter=counter, limit=max_tokens_per_example)
         for (number, _), total in zip(usable, stats.totals, strict=True):

@@ -34,7 +34,7 @@ def _embedding(examples: Sequence[Example]) -> ExampleSelector:
     return EmbeddingSelector(examples)
 
 
-@hookimpl(tryfirst=True)
+@hookimpl
 def register_example_selectors(register: Callable[[str, SelectorFactory], None]) -> None:
     register("first", _first)
     register("bm25", _bm25)

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from tuneloop.prompts.lint import LintRule
 
 
-@hookimpl(tryfirst=True)
+@hookimpl
 def register_lint_rules(register: Callable[[LintRule], None]) -> None:
     from tuneloop.prompts.lint.rules import BUILTIN_RULES  # rules pull in jinja2 and kiwipiepy
 

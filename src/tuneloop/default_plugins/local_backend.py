@@ -30,11 +30,11 @@ def _local(spec: ModelSpec, settings: Settings) -> ChatModel:
     return LocalChatModel(spec.name, spec.config)
 
 
-@hookimpl(tryfirst=True)
+@hookimpl
 def register_backends(register: Callable[[str, BackendFactory], None]) -> None:
     register("local", _local)
 
 
-@hookimpl(tryfirst=True)
+@hookimpl
 def register_models(register: Callable[[ModelSpec], None]) -> None:
     register(SMOLLM2)

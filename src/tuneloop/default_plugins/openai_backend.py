@@ -19,6 +19,6 @@ def _openai(spec: ModelSpec, settings: Settings) -> ChatModel:
     return OpenAIChatModel.from_config(spec.name, spec.config, settings.openai)
 
 
-@hookimpl(tryfirst=True)
+@hookimpl
 def register_backends(register: Callable[[str, BackendFactory], None]) -> None:
     register("openai", _openai)

@@ -1,8 +1,6 @@
 """The built-in PII recognizers (Korean and English), registered through the same hook a
-third-party package would use.
-
-``tryfirst``: pluggy calls the most recently registered plugin first, so without it the
-built-ins would register last and overwrite an installed plugin's recognizer of the same name.
+third-party package would use; an installed plugin's recognizer of the same name replaces one
+(:func:`tuneloop.plugins.collect`).
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ if TYPE_CHECKING:
     from tuneloop.safety.pii import PiiRecognizer
 
 
-@hookimpl(tryfirst=True)
+@hookimpl
 def register_pii_recognizers(register: Callable[[PiiRecognizer], None]) -> None:
     from tuneloop.safety.pii.recognizers import builtin_recognizers
 

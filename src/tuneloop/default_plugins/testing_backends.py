@@ -19,6 +19,6 @@ def _echo(spec: ModelSpec, settings: Settings) -> ChatModel:
     return EchoModel(name=spec.name)
 
 
-@hookimpl(tryfirst=True)
+@hookimpl
 def register_backends(register: Callable[[str, BackendFactory], None]) -> None:
     register("echo", _echo)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from tuneloop.errors import ModelNotFound, RegistryError
 from tuneloop.models.base import ChatModel
 from tuneloop.models.identity import HashCache, ResolvedModel, content_hash
-from tuneloop.plugins import plugin_manager
+from tuneloop.plugins import collect
 
 if TYPE_CHECKING:
     from tuneloop.config import Settings
@@ -59,23 +59,13 @@ BackendFactory = Callable[[ModelSpec, "Settings"], ChatModel]
 
 def backends() -> dict[str, BackendFactory]:
     """Backends registered by plugins, by name."""
-    found: dict[str, BackendFactory] = {}
-
-    def register(name: str, factory: BackendFactory) -> None:
-        found[name] = factory
-
-    plugin_manager().hook.register_backends(register=register)
+    found: dict[str, BackendFactory] = collect("register_backends")
     return found
 
 
 def builtin_models() -> dict[str, ModelSpec]:
     """Models plugins know by name, without any project."""
-    found: dict[str, ModelSpec] = {}
-
-    def register(spec: ModelSpec) -> None:
-        found[spec.name] = spec
-
-    plugin_manager().hook.register_models(register=register)
+    found: dict[str, ModelSpec] = collect("register_models", key=lambda spec: spec.name)
     return found
 
 

@@ -5,10 +5,12 @@ fine-tunes, so serving and training share one loader, and GGUF files load direct
 ``gguf_file=`` (dequantized to fp32 — see DOMAIN.md). Weights are cached per process: a second
 ChatModel on the same files reuses them.
 
-Streaming uses ``TextIteratorStreamer`` with generation on a worker thread; a stopping criterion
-both counts generated tokens (for ``usage``) and lets the reader cancel generation as soon as a stop
-sequence appears. One lock per loaded model serializes generation: on 2 CPU cores, parallel
-``generate`` calls only thrash.
+Streaming runs generation on a worker thread that hands token ids to the reading thread; the
+reader turns them into text with :class:`~tuneloop.models.decoding.IncrementalDecoder`, so a piece
+never ends inside a character (byte-level tokens split Hangul syllables) and an answer cut by
+``max_tokens`` drops the half character. A stopping criterion both counts generated tokens (for
+``usage``) and lets the reader cancel generation as soon as a stop sequence appears. One lock per
+loaded model serializes generation: on 2 CPU cores, parallel ``generate`` calls only thrash.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import logging
+import queue
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,16 +29,13 @@ from typing import Any
 # the first generations often start on several threads at once (server requests, batch runs).
 # This module itself is imported only when a local model is actually used.
 import torch
-from transformers import (
-    AutoModelForCausalLM,
-    AutoTokenizer,
-    StoppingCriteriaList,
-    TextIteratorStreamer,
-)
+from transformers import AutoModelForCausalLM, AutoTokenizer, StoppingCriteriaList
+from transformers.generation.streamers import BaseStreamer
 from transformers.utils import logging as hf_logging
 
 from tuneloop.errors import BackendError, BackendUnavailable, ContextWindowExceeded
 from tuneloop.models.base import collect
+from tuneloop.models.decoding import IncrementalDecoder
 from tuneloop.models.types import (
     DEFAULT_MAX_TOKENS,
     Chunk,
@@ -187,6 +187,30 @@ class _Controller:
         return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
 
+class _TokenQueue(BaseStreamer):
+    """What ``generate`` streams into: the generated token ids, batch by batch, for the reader.
+
+    ``generate`` first puts the prompt (skipped), then each new token, then calls ``end``.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[list[int] | None] = queue.Queue()
+        self._prompt = True
+
+    def put(self, value: Any) -> None:
+        if self._prompt:
+            self._prompt = False
+            return
+        self._queue.put([int(i) for i in value.reshape(-1).tolist()])
+
+    def end(self) -> None:
+        self._queue.put(None)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        while (ids := self._queue.get()) is not None:
+            yield ids
+
+
 def _partial_stop_len(text: str, stops: Sequence[str]) -> int:
     """Length of the longest tail of ``text`` that could still grow into a stop sequence."""
     best = 0
@@ -279,7 +303,8 @@ class LocalChatModel:
                 )
             max_new = min(max_new, window - len(ids))
         controller = _Controller(len(ids))
-        streamer: Any = TextIteratorStreamer(tok, skip_prompt=True, skip_special_tokens=True)
+        streamer = _TokenQueue()
+        decoder = IncrementalDecoder(lambda new: str(tok.decode(new, skip_special_tokens=True)))
         input_ids = torch.tensor([ids], device=weights.device)
         gen_kwargs: dict[str, Any] = {
             "input_ids": input_ids,
@@ -303,6 +328,11 @@ class LocalChatModel:
                 failure.append(exc)
                 streamer.end()
 
+        def pieces() -> Iterator[str]:
+            for new_ids in streamer:
+                yield decoder.push(new_ids)
+            yield decoder.finish()  # less a character cut in half by max_tokens
+
         stops = params.stop
         text, emitted, stopped = "", 0, False
         with weights.lock:
@@ -311,7 +341,9 @@ class LocalChatModel:
             worker = threading.Thread(target=run, name=f"generate-{self._name}", daemon=True)
             worker.start()
             try:
-                for piece in streamer:
+                for piece in pieces():
+                    if not piece:
+                        continue
                     text += piece
                     hits = [
                         i for i in (text.find(s, max(0, emitted - len(s))) for s in stops) if i >= 0

@@ -9,6 +9,10 @@ Token counting: OpenAI's API has no tokenize endpoint and ``tiktoken`` downloads
 run time (not allowed here), so :meth:`OpenAIChatModel.count_tokens` is an estimate — about one
 token per 4 Latin characters and one per Hangul syllable, plus 4 per message for the chat
 framing. Exact counts come back in ``usage`` after each call.
+
+Half characters: an upstream that cuts a byte-level answer at ``max_tokens`` or a stop sequence
+may send the rest of a split Hangul syllable as U+FFFD. A trailing U+FFFD is held back while
+streaming and dropped when the answer ends (:mod:`tuneloop.models.decoding`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from tuneloop.errors import (
     ModelNotFound,
     RateLimited,
 )
+from tuneloop.models.decoding import TextHoldback, drop_incomplete_tail
 from tuneloop.models.types import Chunk, Completion, FinishReason, Message, SamplingParams, Usage
 
 if TYPE_CHECKING:
@@ -118,7 +123,7 @@ class OpenAIChatModel:
         choice = resp.choices[0]
         usage = resp.usage
         return Completion(
-            text=choice.message.content or "",
+            text=drop_incomplete_tail(choice.message.content or ""),
             finish_reason=_finish(choice.finish_reason),
             usage=Usage(usage.prompt_tokens, usage.completion_tokens) if usage else Usage(0, 0),
             model=self._name,
@@ -128,6 +133,7 @@ class OpenAIChatModel:
         req = self._request(messages, params)
         finish: FinishReason = "stop"
         usage = Usage(0, 0)
+        holdback = TextHoldback()
         with _mapped_errors(self):
             events = self.client.chat.completions.create(
                 **req, stream=True, stream_options={"include_usage": True}
@@ -136,10 +142,12 @@ class OpenAIChatModel:
                 if event.usage is not None:
                     usage = Usage(event.usage.prompt_tokens, event.usage.completion_tokens)
                 for choice in event.choices:
-                    if choice.delta.content:
-                        yield Chunk(choice.delta.content)
+                    piece = holdback.push(choice.delta.content or "")
+                    if piece:
+                        yield Chunk(piece)
                     if choice.finish_reason:
                         finish = _finish(choice.finish_reason)
+        holdback.finish()
         yield Chunk("", finish_reason=finish, usage=usage)
 
 

@@ -290,14 +290,9 @@ def _minilm() -> SentenceEncoder:
 
 def example_selectors() -> dict[str, SelectorFactory]:
     """Selectors registered by plugins (the built-ins included), by name."""
-    from tuneloop.plugins import plugin_manager
+    from tuneloop.plugins import collect
 
-    found: dict[str, SelectorFactory] = {}
-
-    def register(name: str, factory: SelectorFactory) -> None:
-        found[name] = factory
-
-    plugin_manager().hook.register_example_selectors(register=register)
+    found: dict[str, SelectorFactory] = collect("register_example_selectors")
     return found
 
 

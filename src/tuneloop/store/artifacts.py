@@ -161,7 +161,10 @@ class ArtifactStore:
         found = self.find(sha)
         if found is None:
             raise NotFound(
-                f"No artifact with sha256 {sha}.", hint="`tuneloop artifacts list` shows them."
+                f"No artifact with sha256 {sha} in this project's store.",
+                hint="Artifacts are the files behind dataset versions (`tuneloop data show "
+                "NAME@VERSION` lists a version's files) and uploads; check that the database and "
+                "artifact_dir belong to the same project (`tuneloop db current`).",
             )
         return found
 

@@ -93,21 +93,29 @@ def validate(
 
 def _print_report(report: ValidationReport) -> None:
     kind = "OpenAI chat JSONL" if report.format == "openai" else "tuneloop record file"
+    if report.encoding:
+        kind += f", [red]{report.encoding}, not UTF-8[/]"
     mark = "[green]✓[/]" if report.ok else "[red]✗[/]"
     out.print(
         f"{mark} [bold]{report.path}[/] ({kind}, {report.n_lines} lines): "
         f"{len(report.errors)} errors, {len(report.warnings)} warnings"
     )
-    if report.errors:
+    # Whole-file errors (a wrong encoding and how to convert it) as text: a table column would
+    # cut the command off on a narrow terminal.
+    for issue in report.errors:
+        if issue.line is None:
+            out.print(f"  {issue.code}: {issue.message}", markup=False, highlight=False)
+    located = [issue for issue in report.errors if issue.line is not None]
+    if located:
         table = Table(title="Errors", title_justify="left")
         table.add_column("location", no_wrap=True)
         table.add_column("code", no_wrap=True)
         table.add_column("message")
-        for issue in report.errors[:MAX_ROWS]:
+        for issue in located[:MAX_ROWS]:
             table.add_row(issue.location, f"[red]{issue.code}[/]", issue.message)
         out.print(table)
-        if len(report.errors) > MAX_ROWS:
-            out.print(f"… and {len(report.errors) - MAX_ROWS} more errors (see --json).")
+        if len(located) > MAX_ROWS:
+            out.print(f"… and {len(located) - MAX_ROWS} more errors (see --json).")
     if report.warnings:
         by_code: dict[str, list[int | None]] = {}
         for issue in report.warnings:

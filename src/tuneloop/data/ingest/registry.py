@@ -1,11 +1,9 @@
 """Which readers exist and which one takes a file.
 
 Readers come from plugins through the ``register_readers`` hook (the built-ins too, from
-:mod:`tuneloop.default_plugins.readers`). The hook implementations are called in the order their
-plugins were registered — built-ins first, entry-point plugins after, plugins a test registers
-last — so a later reader with the same ``name`` replaces an earlier one (pluggy alone would call
-them newest first, letting the built-ins win). A replacement keeps the place of the reader it
-replaces; a new name goes to the end.
+:mod:`tuneloop.default_plugins.readers`); :func:`tuneloop.plugins.collect` applies the one
+precedence rule: a third-party reader with the same ``name`` replaces a built-in and keeps its
+place; a new name goes to the end.
 """
 
 from __future__ import annotations
@@ -20,15 +18,9 @@ __all__ = ["pick_reader", "readers"]
 
 def readers() -> dict[str, Reader]:
     """The registered readers by name, in registration order."""
-    from tuneloop.plugins import plugin_manager
+    from tuneloop.plugins import collect
 
-    found: dict[str, Reader] = {}
-
-    def register(reader: Reader) -> None:
-        found[reader.name] = reader
-
-    for impl in plugin_manager().hook.register_readers.get_hookimpls():
-        impl.function(register=register)
+    found: dict[str, Reader] = collect("register_readers", key=lambda reader: reader.name)
     return found
 
 

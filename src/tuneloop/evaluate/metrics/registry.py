@@ -2,7 +2,8 @@
 
 Metrics come from plugins (hook ``register_metrics``); the built-ins are the default plugin
 :mod:`tuneloop.default_plugins.metrics`, so a third-party metric is registered, listed and built
-exactly like ``exact_match``. A later registration of a name replaces an earlier one.
+exactly like ``exact_match``; one of the same name replaces the built-in
+(:func:`tuneloop.plugins.collect` decides precedence).
 """
 
 from __future__ import annotations
@@ -18,15 +19,10 @@ __all__ = ["build_metric", "metric_factories", "metric_names", "score_all"]
 
 def metric_factories() -> dict[str, MetricFactory]:
     """Every registered metric factory, by name."""
-    from tuneloop.plugins import plugin_manager
+    from tuneloop.plugins import collect
 
-    found: dict[str, MetricFactory] = {}
-
-    def register(name: str, factory: MetricFactory) -> None:
-        found[name] = factory
-
-    plugin_manager().hook.register_metrics(register=register)
-    return found
+    factories: dict[str, MetricFactory] = collect("register_metrics")
+    return factories
 
 
 def metric_names() -> list[str]:

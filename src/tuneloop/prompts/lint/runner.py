@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from tuneloop.errors import PromptError
-from tuneloop.plugins import plugin_manager
+from tuneloop.plugins import collect
 from tuneloop.prompts.lint.base import LintContext, LintIssue, LintRule, Severity
 from tuneloop.prompts.template import PromptFile
 
@@ -30,12 +30,7 @@ _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 def lint_rules() -> dict[str, LintRule]:
     """Every registered rule by id; a later plugin may replace a built-in of the same id."""
-    found: dict[str, LintRule] = {}
-
-    def register(rule: LintRule) -> None:
-        found[rule.id] = rule
-
-    plugin_manager().hook.register_lint_rules(register=register)
+    found: dict[str, LintRule] = collect("register_lint_rules", key=lambda rule: rule.id)
     return found
 
 

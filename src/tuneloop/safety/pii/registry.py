@@ -1,13 +1,13 @@
 """Recognizers by name, collected from plugins through the ``register_pii_recognizers`` hook.
 
-The built-ins are themselves a default plugin (:mod:`tuneloop.default_plugins.pii_recognizers`),
-registered first, so a third-party package that registers a recognizer of the same ``name``
-replaces the built-in.
+The built-ins are themselves a default plugin (:mod:`tuneloop.default_plugins.pii_recognizers`);
+a third-party package that registers a recognizer of the same ``name`` replaces the built-in
+(:func:`tuneloop.plugins.collect` decides precedence for every hook).
 """
 
 from __future__ import annotations
 
-from tuneloop.plugins import plugin_manager
+from tuneloop.plugins import collect
 from tuneloop.safety.pii.types import PiiRecognizer
 
 __all__ = ["known_entities", "pii_recognizers"]
@@ -15,13 +15,11 @@ __all__ = ["known_entities", "pii_recognizers"]
 
 def pii_recognizers() -> dict[str, PiiRecognizer]:
     """Every registered recognizer by name; a later registration replaces an earlier one."""
-    found: dict[str, PiiRecognizer] = {}
+    return collect("register_pii_recognizers", key=_name)
 
-    def register(recognizer: PiiRecognizer) -> None:
-        found[recognizer.name] = recognizer
 
-    plugin_manager().hook.register_pii_recognizers(register=register)
-    return found
+def _name(recognizer: PiiRecognizer) -> str:
+    return recognizer.name
 
 
 def known_entities(recognizers: dict[str, PiiRecognizer] | None = None) -> list[str]:

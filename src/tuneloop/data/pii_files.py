@@ -1,5 +1,8 @@
 """Scanning and redacting files: what ``tuneloop safety scan`` and ``redact`` do, minus printing.
 
+It lives in ``data`` (not ``safety``) because it reads and writes record files: ``data`` uses the
+PII seam of :mod:`tuneloop.safety.pii` (cleaning redacts), so ``safety`` must not import ``data``.
+
 A file is either a *record file* (``.jsonl`` whose lines are tuneloop records, read with
 :func:`tuneloop.data.records.read_records`) or plain text, scanned line by line. Record files stay
 record files when redacted: every document text and title and every message content is redacted,

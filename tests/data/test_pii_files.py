@@ -1,4 +1,5 @@
-"""Scanning and redacting files: text and record files, masked output, bad inputs."""
+"""Scanning and redacting files (``tuneloop safety scan`` / ``redact``): text and record files,
+masked output, bad inputs."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from tuneloop.data.pii_files import expand_paths, redact_file, scan_file
 from tuneloop.data.records import Document, Example, Source, read_records, write_records
 from tuneloop.errors import DataError, InvalidRecord
 from tuneloop.safety.pii import PiiScanner
-from tuneloop.safety.pii.files import expand_paths, redact_file, scan_file
+
+
+@pytest.fixture(scope="module")
+def scanner() -> PiiScanner:
+    return PiiScanner.default()
 
 
 def _records(path: Path) -> Path:
