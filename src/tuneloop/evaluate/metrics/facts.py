@@ -180,6 +180,9 @@ def _surface_matches(units: Sequence[Unit], text: str, surface: str) -> list[tup
     spans = []
     at = joined.find(surface)
     while at >= 0:
+        if surface[0].isdigit() and at and joined[at - 1].isdigit():  # 1시 is not in 11시
+            at = joined.find(surface, at + 1)
+            continue
         begin, end = offsets[at], offsets[at + len(surface) - 1] + 1
         covering = [i for i, u in enumerate(units) if u.start < end and u.end > begin]
         if covering:
