@@ -110,7 +110,7 @@ def test_facts_come_from_the_parameter_or_the_case():
     assert from_params.score(case("언제 쉬어요?"), "화요일에 쉬어요.").value == 0.5
     missing = build_metric("fact_recall").score(case("언제 쉬어요?"), "화요일")
     assert missing.value == 0.0 and "no facts" in missing.details["error"]
-    with pytest.raises(InvalidRequest, match="fact_recall.*facts"):
+    with pytest.raises(InvalidRequest, match=r"fact_recall.*facts"):
         build_metric("fact_recall", {"facts": [1, 2]})
 
 
@@ -120,7 +120,8 @@ def test_normalise_writes_numbers_one_way():
 
 
 def test_suite_facts_are_read_and_bad_facts_are_reported_with_file_and_line(tmp_path):
-    good = "name: s\ncases:\n  - input: 경복궁은 언제 쉬어요?\n    facts: [화요일, [휴궁일, 쉬는 날]]\n"
+    good = "name: s\ncases:\n  - input: 경복궁은 언제 쉬어요?\n"
+    good += "    facts: [화요일, [휴궁일, 쉬는 날]]\n"
     suite = parse_suite(good, tmp_path / "s.yaml")
     assert suite.cases[0].facts == (("화요일",), ("휴궁일", "쉬는 날"))
     assert suite.eval_cases()[0].facts == suite.cases[0].facts

@@ -251,7 +251,11 @@ class MetricUse:
         return json.dumps([self.name, self.params], sort_keys=True, ensure_ascii=False, default=str)
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "params": self.params, "threshold": self.threshold}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "params": self.params,
+            "threshold": self.threshold,
+        }
         if self.tags:
             out["tags"] = list(self.tags)
         if self.skip_tags:

@@ -3,7 +3,8 @@ offsets, grouped into sentences.
 
 Why one analysis for ``fact_recall``, ``asks_back``, ``refusal`` and ``answer_relevance``: they
 all need the same three things a regex cannot give — Korean particles and endings split off
-(무료가, 무료는 → 무료), lemmas for verbs (엽니다 → 열), and sentence boundaries — and they must agree
+(무료가, 무료는 → 무료), lemmas for verbs (엽니다 → 열), and sentence boundaries — and they must
+agree
 on what "the same word" means. Korean goes through Kiwi (:func:`tuneloop.text.korean.morphemes`);
 runs of Latin letters inside it, and text without Hangul, are split into lower-cased words
 (Kiwi splits English oddly), tagged ``SL``; punctuation becomes ``SF`` (sentence end) or ``SP``.
@@ -188,6 +189,7 @@ ASKING_ENDINGS = frozenset(
 def is_question(sentence: list[Unit]) -> bool:
     """Whether the sentence is a question: a question mark or an interrogative ending."""
     return any(
-        (u.tag == "SF" and u.form in ("?", "？")) or (u.tag.startswith("EF") and u.form in ASKING_ENDINGS)
+        (u.tag == "SF" and u.form in ("?", "？"))
+        or (u.tag.startswith("EF") and u.form in ASKING_ENDINGS)
         for u in sentence
     )

@@ -50,10 +50,13 @@ _WH_KOREAN = {"어느", "어떤", "어디", "무슨", "무엇", "뭐", "어떻",
 _WH_ENGLISH = {"which", "what", "where", "who", "whom", "when"}
 _CLARIFY_KOREAN = {"말씀", "말하", "가리키", "뜻하"}
 _CLARIFY_ENGLISH = re.compile(
-    r"\b(do you mean|did you mean|are you asking|you mean|referring to|are you (?:thinking|talking))\b"
+    r"\b(do you mean|did you mean|are you asking|you mean|referring to"
+    r"|are you (?:thinking|talking))\b"
 )
 _GENERIC = re.compile(r"\b(else|more questions?|anything more)\b|더 궁금|또 궁금|다른 궁금|더 필요")
-_REQUEST_ENGLISH = re.compile(r"\b(tell me|let me know|could you (?:tell|say|share)|please (?:tell|say|share))\b")
+_REQUEST_ENGLISH = re.compile(
+    r"\b(tell me|let me know|could you (?:tell|say|share)|please (?:tell|say|share))\b"
+)
 
 
 def _asks(sentence: Sequence[Unit], text: str) -> bool:
@@ -62,9 +65,12 @@ def _asks(sentence: Sequence[Unit], text: str) -> bool:
         return True
     forms = [u.form for u in sentence]
     for i, unit in enumerate(sentence):  # 알려 주세요, 말씀해 주세요: a verb of telling + 주다
-        if unit.form == "주" and unit.tag.startswith(("VX", "VV")) and i >= 1:
-            if any(f in ("알리", "말씀", "말하", "하") for f in forms[max(0, i - 3) : i]):
-                return True
+        if (
+            unit.form == "주"
+            and unit.tag.startswith(("VX", "VV"))
+            and any(f in ("알리", "말씀", "말하", "하") for f in forms[max(0, i - 3) : i])
+        ):
+            return True
     return bool(_REQUEST_ENGLISH.search(text.casefold()))
 
 
@@ -126,7 +132,20 @@ class AsksBack(_Verdict):
         return Score(float(bool(found)), {"clarifying": found[:3]}, passed=bool(found))
 
 
-_HELP = {"돕", "도와주", "도움", "답", "답하", "답변", "대답", "안내", "다루", "알리", "추천", "제공"}
+_HELP = {
+    "돕",
+    "도와주",
+    "도움",
+    "답",
+    "답하",
+    "답변",
+    "대답",
+    "안내",
+    "다루",
+    "알리",
+    "추천",
+    "제공",
+}
 _UNABLE_AFTER_SU = {"없"}
 _SCOPE_NOUNS = {"서울", "여행", "관광", "질문", "주제", "분야"}
 _DECLINE_ENGLISH = re.compile(
@@ -146,7 +165,11 @@ def _declines_korean(units: Sequence[Unit]) -> bool:
         has_help = any(f in _HELP for f in forms)
         for i, (form, tag) in enumerate(zip(forms, tags, strict=True)):
             unable = (
-                (form in _UNABLE_AFTER_SU and tag.startswith("VA") and "수" in forms[max(0, i - 2) : i])
+                (
+                    form in _UNABLE_AFTER_SU
+                    and tag.startswith("VA")
+                    and "수" in forms[max(0, i - 2) : i]
+                )
                 or (form == "어렵" and tag.startswith("VA"))
                 or (form == "못" and tag == "MAG")
                 or (form == "않" and tag.startswith("VX"))
@@ -155,9 +178,14 @@ def _declines_korean(units: Sequence[Unit]) -> bool:
             if unable and has_help:
                 return True
             # 서울 여행만 도와드려요 / 여행 안내만 / 서울 여행에 관한 질문만 답할 수 있어요
-            if form == "만" and tag.startswith("JX") and i and tags[i - 1].startswith("NN"):
-                if any(f in _HELP for f in forms[i + 1 :]):
-                    return True
+            if (
+                form == "만"
+                and tag.startswith("JX")
+                and i
+                and tags[i - 1].startswith("NN")
+                and any(f in _HELP for f in forms[i + 1 :])
+            ):
+                return True
             if form == "범위" and any(f in ("벗어나", "밖") for f in forms[i + 1 :]):
                 return True
             if form in ("관계", "관련") and i + 1 < len(forms) and forms[i + 1] == "없":

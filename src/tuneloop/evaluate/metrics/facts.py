@@ -15,7 +15,8 @@ on both sides ("3,000원" = "3000원", "9:00" = "9시", full-width digits):
    (Kiwi may split a compound in one text and not the other).
 2. **Polarity.** Each occurrence is *negated* when a negation governs it: after the fact, up to
    the end of its clause, 아니다 (무료가 아닙니다, 무료는 아니에요), 않다 (열지 않아요), 없다
-   (주차장이 없습니다), 말다 (화요일 말고), 불가/금지; just before it, 안/못 (안 열어요); in English,
+   (주차장이 없습니다), 말다 (화요일 말고), 불가/금지; just before it or inside it, 안/못
+   (안 열어요, 팁은 안 줘도); in English,
    not/no/never/without up to three words before it ("is not free", "isn't free").
    A fact that itself contains a negation ("팁을 주지 않아도") is negative: it is found only
    where the answer negates it too. An occurrence whose polarity differs from the fact's is
@@ -73,7 +74,7 @@ def _ends_clause(unit: Unit) -> bool:
 
 def negated_at(units: Sequence[Unit], first: int, last: int) -> bool:
     """Whether a negation governs the span ``units[first..last]`` (see the module docstring)."""
-    if units[first].is_latin or units[first].tag == "SN" and units[last].is_latin:
+    if units[first].is_latin or (units[first].tag == "SN" and units[last].is_latin):
         for unit in reversed(units[max(0, first - 3) : first]):
             if unit.tag in ("SF", "SP") or unit.form in _ENGLISH_CLAUSE_ENDS:
                 break

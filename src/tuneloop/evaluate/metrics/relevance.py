@@ -52,7 +52,8 @@ E5_FLOOR = 0.78
 E5_CEILING = 0.88
 LEXICAL_FLOOR = 0.5
 _FILLER_TEXT = """
-    모르 죄송 글쎄 잘 아마 그냥 정말 진짜 질문 답변 궁금 생각 좋 네 예 아니요 음 혹시 다시 드리 물어보 묻
+    모르 죄송 글쎄 잘 아마 그냥 정말 진짜 질문 답변 궁금 생각 좋 네 예 아니요 음 혹시 다시 드리
+    물어보 묻
     말씀 여쭈
     sure sorry know question answer think maybe perhaps good great well yes no ok okay please
     really thank thanks hmm ask asking asked whether wonder wondering am not don t idea unsure
