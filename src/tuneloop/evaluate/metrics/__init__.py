@@ -3,10 +3,12 @@
 Built-in metrics, registered by :mod:`tuneloop.default_plugins.metrics`:
 
 * accuracy (against reference answers): ``exact_match``, ``token_f1``, ``rouge_l``, ``chrf``,
-  ``embedding_similarity``;
+  ``embedding_similarity``; against the case's key facts: ``fact_recall``;
 * assertions (``passed`` set): ``contains``, ``not_contains``, ``regex``, ``json_schema``,
   ``max_length``, ``language``;
-* fluency: ``perplexity``, ``spacing``, ``repetition``, ``language_match``;
+* fluency: ``perplexity``, ``spacing``, ``repetition``;
+* behaviour (rule classifiers with calibration sets): ``asks_back``, ``refusal`` (alias
+  ``redirects``), ``language_match``;
 * relevance: ``answer_relevance``, ``context_relevance``, ``grounding``;
 * judge: ``llm_judge``.
 

@@ -59,7 +59,8 @@ class EvalCase:
     """One evaluation case: the conversation sent to the model and what a good answer looks like.
 
     ``references`` are acceptable answers (reference-based metrics take the best over them);
-    ``context`` is the source text the answer should be grounded in.
+    ``context`` is the source text the answer should be grounded in; ``facts`` are the key facts
+    a correct answer states, each a tuple of alternative wordings (``fact_recall``).
     """
 
     id: str
@@ -68,6 +69,7 @@ class EvalCase:
     context: str | None = None
     tags: tuple[str, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
+    facts: tuple[tuple[str, ...], ...] = ()
 
     @property
     def question(self) -> str:
@@ -183,6 +185,10 @@ class Params:
         if default is _MISSING:
             raise self.error(key, "is required.")
         return default
+
+    def raw(self, key: str, default: Any = _MISSING) -> Any:
+        """The value as written, unchecked (the caller validates its shape)."""
+        return self._get(key, default)
 
     def has(self, key: str) -> bool:
         return self.values.get(key) is not None

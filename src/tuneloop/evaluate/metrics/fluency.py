@@ -15,8 +15,9 @@
   over-trained models; ``value = 1 −`` the share of repeated ``n``-grams
   (:func:`tuneloop.text.stats.ngram_repetition`) over Korean morphemes / English words, with
   distinct-1 and distinct-2 in ``details``.
-* ``language_match`` — a Korean question deserves a Korean answer: 1.0 when the answer's dominant
-  script language (:func:`tuneloop.text.stats.dominant_language`) equals the question's.
+
+``language_match`` (a Korean question deserves a Korean answer) is a classifier over words, in
+:mod:`tuneloop.evaluate.metrics.dialogue` with the other behaviour checks.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from typing import Any
 from tuneloop.evaluate.metrics.base import Category, EvalCase, MetricContext, Params, Score
 from tuneloop.evaluate.metrics.tokens import text_units
 from tuneloop.text.korean import has_hangul, space
-from tuneloop.text.stats import dominant_language, ngram_repetition
+from tuneloop.text.stats import ngram_repetition
 
-__all__ = ["LanguageMatch", "Repetition", "Spacing", "spaced_gaps"]
+__all__ = ["Repetition", "Spacing", "spaced_gaps"]
 
 
 def spaced_gaps(text: str) -> tuple[str, set[int]]:
@@ -112,23 +113,3 @@ class Repetition:
                 "tokens": len(units),
             },
         )
-
-
-class LanguageMatch:
-    """1.0 when the answer is written in the question's language (``ko``/``en``), else 0.0;
-    a question without letters is skipped (1.0)."""
-
-    name = "language_match"
-    category: Category = "fluency"
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any], context: MetricContext) -> LanguageMatch:
-        Params(cls.name, params).done()
-        return cls()
-
-    def score(self, case: EvalCase, output: str) -> Score:
-        asked, answered = dominant_language(case.question), dominant_language(output)
-        details = {"question": asked, "answer": answered}
-        if asked == "none":
-            return Score(1.0, {**details, "skipped": "the question has no letters"})
-        return Score(float(asked == answered), details)
