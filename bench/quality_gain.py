@@ -107,6 +107,31 @@ def model_for(row: str, catalog, settings, args):
     return backends()[row](ModelSpec(row, row, config), settings)
 
 
+def paired(metric: str, run, tuned):
+    """The paired bootstrap of fine-tuned − ``run`` on the questions both scored."""
+    from tuneloop.evaluate.bootstrap import paired_bootstrap
+
+    theirs = {r.case_id: r.scores[metric] for r in run.results if metric in r.scores}
+    deltas = [
+        r.scores[metric] - theirs[r.case_id]
+        for r in tuned.results
+        if metric in r.scores and r.case_id in theirs
+    ]
+    return paired_bootstrap(deltas)
+
+
+def verdict(row: str, metrics, run, tuned) -> str:
+    """One line on the token-F1 difference: the +10 target over base, a real win over a baseline."""
+    if "token_f1" not in metrics:
+        return f"vs {row}: no token_f1"
+    d = paired("token_f1", run, tuned)
+    if row == "base":
+        met = "meets" if 100 * d.mean >= 10 else "misses"
+        return f"token-F1 gain over base {100 * d.mean:+.1f} points {met} the +10 target"
+    beaten = "beats" if d.significant and d.mean > 0 else "does NOT beat"
+    return f"fine-tuned {beaten} the {row} baseline on token-F1 ({100 * d.mean:+.1f} points)"
+
+
 def cell(interval) -> str:
     if not interval.n:
         return "—"
@@ -131,7 +156,6 @@ def main() -> None:
 
     from tuneloop.config import load_settings
     from tuneloop.evaluate.baselines import mean_interval
-    from tuneloop.evaluate.bootstrap import paired_bootstrap
     from tuneloop.evaluate.runner import run_suite_sync
     from tuneloop.models.catalog import Catalog
     from tuneloop.models.types import SamplingParams
@@ -172,30 +196,28 @@ def main() -> None:
         "mean in points [bootstrap 95% interval]"
     )
     width = 20
-    print(f"{'row':>10}  " + "  ".join(f"{m:>{width}}" for m in metrics))
+    print(f"{'row':>11}  " + "  ".join(f"{m:>{width}}" for m in metrics))
     for row, run in runs.items():
         cells = [cell(mean_interval(run.scores(m))) for m in metrics]
-        print(f"{row:>10}  " + "  ".join(f"{c:>{width}}" for c in cells))
+        print(f"{row:>11}  " + "  ".join(f"{c:>{width}}" for c in cells))
     if "fine-tuned" in runs:
         tuned = runs["fine-tuned"]
         print("\nfine-tuned minus each row, per question: Δ points [paired bootstrap 95% interval]")
+        verdicts = []
         for row, run in runs.items():
             if row == "fine-tuned":
                 continue
             cells = []
             for m in metrics:
-                theirs = {r.case_id: r.scores[m] for r in run.results if m in r.scores}
-                deltas = [
-                    r.scores[m] - theirs[r.case_id]
-                    for r in tuned.results
-                    if m in r.scores and r.case_id in theirs
-                ]
-                d = paired_bootstrap(deltas)
+                d = paired(m, run, tuned)
                 cells.append(
                     "—" if not d.n else
                     f"{100 * d.mean:+5.1f} [{100 * d.low:+4.1f}, {100 * d.high:+4.1f}]"
                 )  # fmt: skip
-            print(f"{'vs ' + row:>10}  " + "  ".join(f"{c:>{width}}" for c in cells))
+            print(f"{'vs ' + row:>11}  " + "  ".join(f"{c:>{width}}" for c in cells))
+            verdicts.append(verdict(row, metrics, run, tuned))
+        for line in verdicts:
+            print(line)
     for note in notes:
         print(f"note: {note}")
     first = next(iter(runs.values()), None)

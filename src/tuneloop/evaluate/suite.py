@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tuneloop.errors import DataError, InvalidRecord, PromptError
 from tuneloop.prompts.template import NAME_PATTERN, PromptParams
@@ -200,17 +200,12 @@ class SuiteFile(_Strict):
     )
     cases: list[CaseSpec] = Field(default_factory=list)
     cases_from: list[CasesFrom] = Field(default_factory=list)
-    documents: list[str] = Field(
+    documents: str | list[str] = Field(
         default_factory=list,
         description="The documents the `retrieve` baseline searches: folders, files or globs "
         "relative to the suite (default: the project's `[knowledge] documents`); one string "
         "is a list of one.",
     )
-
-    @field_validator("documents", mode="before")
-    @classmethod
-    def _one_document(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _prompt_or_system(self) -> SuiteFile:
@@ -480,7 +475,7 @@ def _build(
         prompt=prompt,
         prompt_ref=spec.prompt,
         path=doc.path,
-        documents=tuple(spec.documents),
+        documents=(spec.documents,) if isinstance(spec.documents, str) else tuple(spec.documents),
     )
 
 
