@@ -29,6 +29,7 @@ from tuneloop.errors import ConfigError
 
 __all__ = [
     "PROJECT_FILE",
+    "KnowledgeSettings",
     "OpenAISettings",
     "ServerSettings",
     "Settings",
@@ -70,6 +71,25 @@ class OpenAISettings(BaseModel):
     max_retries: int = Field(3, ge=0, description="Retries with exponential backoff on 429/5xx.")
 
 
+class KnowledgeSettings(BaseModel):
+    """The project's documents: what the ``retrieve`` baseline (and later the knowledge index)
+    searches. See docs/eval.md, "Trivial baselines"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    documents: list[str] = Field(
+        default_factory=list,
+        description="Folders, files or glob patterns of the project's documents, relative to the "
+        'project folder (e.g. ["docs/"]); a suite\'s own `documents` wins.',
+    )
+    passage_chars: int = Field(
+        500, ge=50, description="Longest passage, in characters, the documents are cut into."
+    )
+    overlap_chars: int = Field(
+        100, ge=0, description="Characters neighbouring passages share (less than passage_chars)."
+    )
+
+
 class Settings(BaseSettings):
     """Everything a tuneloop command needs to know about the project it runs in."""
 
@@ -92,6 +112,7 @@ class Settings(BaseSettings):
     )
     server: ServerSettings = Field(default_factory=ServerSettings)
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
 
     # Not a setting: where the project file was found (or TUNELOOP_HOME without one).
     project_dir: Path = Field(Path("."), exclude=True)

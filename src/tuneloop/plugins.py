@@ -34,6 +34,7 @@ DEFAULT_PLUGINS = (
     "tuneloop.default_plugins.local_backend",
     "tuneloop.default_plugins.openai_backend",
     "tuneloop.default_plugins.testing_backends",
+    "tuneloop.default_plugins.baselines",
     "tuneloop.default_plugins.example_selectors",
     "tuneloop.default_plugins.readers",
     "tuneloop.default_plugins.pii_recognizers",

@@ -17,7 +17,10 @@ from tuneloop.cli.context import catalog, err, out, print_json, settings, store
 from tuneloop.cli.options import JsonOption, ModelOption
 
 if TYPE_CHECKING:
+    from tuneloop.evaluate.baselines import SideBySide
     from tuneloop.evaluate.results import EvalRun
+    from tuneloop.evaluate.suite import Suite
+    from tuneloop.models.base import ChatModel
     from tuneloop.prompts.template import PromptFile
 
 app = typer.Typer(
@@ -68,6 +71,14 @@ def run(
         list[str] | None,
         typer.Option("--tag", help="Run only cases with this tag (repeatable: any of them)."),
     ] = None,
+    baseline: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--baseline",
+            help="Also run a trivial baseline, stored as a linked run: echo or retrieve "
+            "(repeatable).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run a suite against a model, score every answer, store the run and print a summary.
@@ -95,28 +106,90 @@ def run(
             f"No case of suite {suite.name!r} has any of the tags {', '.join(tag or [])}.",
             hint="See the tags used in the suite file, or drop --tag.",
         )
+    baselines = _baseline_models(baseline or [], selected)  # a missing setting fails up front
     name = model or suite.model or settings().default_model
     with err.status(f"Loading {name}…"):
         resolved = catalog().resolve(name)  # once, up front: the run is of this version
         chat_model = catalog().load(resolved)
     cache = None if no_cache else ResponseCache.from_store(store(), refresh=refresh)
+    options: dict[str, Any] = {
+        "concurrency": concurrency,
+        "retries": retries,
+        "timeout_s": timeout,
+        "cache": cache,
+        "metric_context": MetricContext(models=catalog().get, prompts=_resolve_prompt),
+    }
     with stage_progress(enabled=not as_json) as progress:
-        result = run_suite_sync(
-            selected,
-            chat_model,
-            concurrency=concurrency,
-            retries=retries,
-            timeout_s=timeout,
-            cache=cache,
-            progress=progress,
-            metric_context=MetricContext(models=catalog().get, prompts=_resolve_prompt),
-            resolved=resolved,
-        )
+        result = run_suite_sync(selected, chat_model, progress=progress, resolved=resolved, **options)
+    if baselines:
+        _run_baselines(result, selected, baselines, options, as_json=as_json)
+        return
     store().eval_runs.save(result)
     if as_json:
         print_json(_run_dict(result))
     else:
         _print_summary(result)
+
+
+# ------------------------------------------------------------------------- --baseline
+
+
+def _baseline_models(names: list[str], suite: Suite) -> dict[str, ChatModel]:
+    from tuneloop.evaluate.baselines import baseline_model
+
+    return {n: baseline_model(n, suite, settings()) for n in dict.fromkeys(names)}
+
+
+def _run_baselines(
+    result: EvalRun,
+    suite: Suite,
+    models: dict[str, ChatModel],
+    options: dict[str, Any],
+    *,
+    as_json: bool,
+) -> None:
+    """Run each baseline like the model, store all runs linked, print them side by side."""
+    from tuneloop.cli.progress import stage_progress
+    from tuneloop.evaluate.baselines import link_runs, model_and_baselines
+    from tuneloop.evaluate.runner import run_suite_sync
+
+    runs = {}
+    for name, baseline_model in models.items():
+        with stage_progress(enabled=not as_json) as progress:
+            runs[name] = run_suite_sync(suite, baseline_model, progress=progress, **options)
+    main, linked = link_runs(result, runs)
+    for run in linked:
+        store().eval_runs.save(run)
+    store().eval_runs.save(main)
+    table = model_and_baselines(main, dict(zip(runs, linked, strict=True)))
+    if as_json:
+        data = _run_dict(main)
+        data["baselines"] = {r.meta["baseline"]: _run_dict(r) for r in linked}
+        data["side_by_side"] = table.as_dict()
+        print_json(data)
+        return
+    _print_summary(main)
+    out.print(side_by_side_table(table))
+    for run in linked:
+        out.print(f"Baseline {run.meta['baseline']}: run [bold]{run.id}[/] saved.")
+
+
+def side_by_side_table(table: SideBySide, title: str | None = None) -> Table:
+    """Each metric's mean [95% interval] for the model (or runs A, B) and each baseline."""
+    level = f"{table.confidence:.0%}"
+    grid = Table(
+        "metric",
+        *(Column(f"{arm.label}\n({arm.role})", justify="right") for arm in table.arms),
+        title=title or f"Model and trivial baselines: mean [{level} bootstrap interval]",
+        title_justify="left",
+    )
+    for metric in table.metrics:
+        row = []
+        for arm in table.arms:
+            cell = arm.cells[metric]
+            row.append("—" if not cell.n else f"{cell.mean:.3f}\n[{cell.low:.3f}, {cell.high:.3f}]")
+        grid.add_row(metric, *row)
+    return grid
 
 
 def _run_dict(run: EvalRun) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from tuneloop.cli.eval import app
 from tuneloop.cli.options import JsonOption
 
 if TYPE_CHECKING:
+    from tuneloop.evaluate.baselines import SideBySide
     from tuneloop.evaluate.compare import Comparison, MetricDelta
     from tuneloop.evaluate.gate import GateResult
     from tuneloop.evaluate.report import RunReport
@@ -83,16 +84,43 @@ def report(
 
     run = _load(run_id)
     summary = summarize(run, worst_metric=metric, worst=worst, pass_threshold=pass_threshold)
+    baselines = _report_baselines(run)
     path: Path | None = None
     if output is not None or not as_json:
         path = output or Path(f"eval-report-{run.id}.html")
         with err.status(f"Writing {path}…"):
-            write_report(summary, path)
+            write_report(summary, path, baselines=baselines)
     if as_json:
-        print_json({**summary.as_dict(), "html": str(path) if path else None})
+        extra = {"baselines": baselines.as_dict() if baselines else None}
+        print_json({**summary.as_dict(), **extra, "html": str(path) if path else None})
         return
     _print_report(summary)
+    _print_baselines(run, baselines)
     out.print(Text.assemble("Report written to ", (str(path), "bold")))
+
+
+def _report_baselines(run: EvalRun) -> SideBySide | None:
+    """The run beside the baseline runs linked to it (``eval run --baseline``), if any."""
+    from tuneloop.evaluate.baselines import linked_baselines, model_and_baselines
+
+    found, missing = linked_baselines(store(), run)
+    if not found and not missing:
+        return None
+    return model_and_baselines(run, found, notes=missing)
+
+
+def _print_baselines(run: EvalRun, table: SideBySide | None) -> None:
+    from tuneloop.cli.eval import side_by_side_table
+
+    if run.meta.get("baseline_of"):
+        out.print(
+            f"[yellow]This is the {run.meta.get('baseline')} baseline of run "
+            f"{run.meta['baseline_of']}.[/]"
+        )
+    if table is not None:
+        out.print(side_by_side_table(table))
+        for note in table.notes:
+            out.print(f"[yellow]{note}[/]")
 
 
 def _print_report(summary: RunReport) -> None:
@@ -195,14 +223,42 @@ def compare(
         comparison = compare_runs(
             a, b, metrics=metric, resamples=resamples, seed=seed, tie_margin=tie_margin
         )
+        baselines = _compare_baselines(a, b, comparison, seed=seed, resamples=resamples)
     if html is not None:
-        write_comparison(comparison, html)
+        write_comparison(comparison, html, baselines=baselines)
     if as_json:
-        print_json({**comparison.as_dict(), "html": str(html) if html else None})
+        extra = {"baselines": baselines.as_dict() if baselines else None}
+        print_json({**comparison.as_dict(), **extra, "html": str(html) if html else None})
         return
     _print_comparison(comparison)
+    if baselines is not None:
+        from tuneloop.cli.eval import side_by_side_table
+
+        out.print(side_by_side_table(baselines, "A, B and trivial baselines: mean [95% interval]"))
     if html is not None:
         out.print(Text.assemble("Comparison written to ", (str(html), "bold")))
+
+
+def _compare_baselines(
+    a: EvalRun, b: EvalRun, comparison: Comparison, *, seed: int, resamples: int
+) -> SideBySide | None:
+    """A, B and the baselines linked to either (B's win a name both have), if any."""
+    from tuneloop.evaluate.baselines import linked_baselines, runs_and_baselines
+
+    found_a, missing_a = linked_baselines(store(), a)
+    found_b, missing_b = linked_baselines(store(), b)
+    found = {**found_a, **found_b}
+    if not found and not (missing_a or missing_b):
+        return None
+    return runs_and_baselines(
+        a,
+        b,
+        found,
+        metrics=list(comparison.metrics),
+        seed=seed,
+        resamples=resamples,
+        notes=[*missing_a, *missing_b],
+    )
 
 
 def _print_comparison(c: Comparison) -> None:
@@ -374,10 +430,12 @@ def gate(
     import getpass
 
     from tuneloop.errors import EvalGateFailed
+    from tuneloop.evaluate.baselines import ensure_candidate
     from tuneloop.evaluate.gate import gate as run_gate
     from tuneloop.evaluate.gate import record_gate
 
     run = _load(run_id)
+    ensure_candidate(run)  # a trivial baseline's run is never promoted
     base = _load(baseline) if baseline is not None else None
     result = run_gate(
         run,

@@ -35,6 +35,7 @@ from tuneloop.evaluate.results import CaseResult, EvalRun
 if TYPE_CHECKING:
     import jinja2
 
+    from tuneloop.evaluate.baselines import SideBySide
     from tuneloop.evaluate.compare import Comparison
 
 __all__ = [
@@ -481,8 +482,11 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def report_html(report: RunReport) -> str:
-    """The report page as one self-contained HTML document (plotly.js inlined, no network)."""
+def report_html(report: RunReport, *, baselines: SideBySide | None = None) -> str:
+    """The report page as one self-contained HTML document (plotly.js inlined, no network).
+
+    ``baselines`` (the run beside its trivial baselines) adds the "Trivial baselines" table.
+    """
     template = _environment().get_template("report.html.j2")
     return template.render(
         report=report,
@@ -490,12 +494,15 @@ def report_html(report: RunReport) -> str:
         figures=_report_figures(report),
         plotly_js=_plotly_js(),
         generated=_now(),
+        baselines=baselines,
     )
 
 
-def write_report(report: RunReport, path: str | Path) -> Path:
+def write_report(
+    report: RunReport, path: str | Path, *, baselines: SideBySide | None = None
+) -> Path:
     """Render :func:`report_html` and write it atomically; return the path."""
-    return atomic_write_text(path, report_html(report))
+    return atomic_write_text(path, report_html(report, baselines=baselines))
 
 
 def _comparison_figure(comparison: Comparison) -> Markup | None:
@@ -532,17 +539,23 @@ def _comparison_figure(comparison: Comparison) -> Markup | None:
     return _figure_div(figure, "compare-deltas")
 
 
-def comparison_html(comparison: Comparison) -> str:
-    """The comparison as one self-contained HTML page, in the report's style."""
+def comparison_html(comparison: Comparison, *, baselines: SideBySide | None = None) -> str:
+    """The comparison as one self-contained HTML page, in the report's style.
+
+    ``baselines`` (runs A and B beside the trivial baselines) adds the "Trivial baselines" table.
+    """
     template = _environment().get_template("compare.html.j2")
     return template.render(
         c=comparison,
         figure=_comparison_figure(comparison),
         plotly_js=_plotly_js(),
         generated=_now(),
+        baselines=baselines,
     )
 
 
-def write_comparison(comparison: Comparison, path: str | Path) -> Path:
+def write_comparison(
+    comparison: Comparison, path: str | Path, *, baselines: SideBySide | None = None
+) -> Path:
     """Render :func:`comparison_html` and write it atomically; return the path."""
-    return atomic_write_text(path, comparison_html(comparison))
+    return atomic_write_text(path, comparison_html(comparison, baselines=baselines))

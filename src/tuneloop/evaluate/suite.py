@@ -219,6 +219,12 @@ class SuiteFile(_Strict):
     )
     cases: list[CaseSpec] = Field(default_factory=list)
     cases_from: list[CasesFrom] = Field(default_factory=list)
+    documents: str | list[str] = Field(
+        default_factory=list,
+        description="The documents the `retrieve` baseline searches: folders, files or globs "
+        "relative to the suite (default: the project's `[knowledge] documents`); one string "
+        "is a list of one.",
+    )
 
     @model_validator(mode="after")
     def _prompt_or_system(self) -> SuiteFile:
@@ -309,6 +315,7 @@ class Suite:
     prompt: PromptFile | None = None
     prompt_ref: str | None = None
     path: Path | None = None
+    documents: tuple[str, ...] = ()
 
     @property
     def content_hash(self) -> str:
@@ -518,6 +525,7 @@ def _build(
         prompt=prompt,
         prompt_ref=spec.prompt,
         path=doc.path,
+        documents=(spec.documents,) if isinstance(spec.documents, str) else tuple(spec.documents),
     )
 
 

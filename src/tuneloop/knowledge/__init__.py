@@ -1,0 +1,26 @@
+"""Knowledge: the project's documents as passages with sources, and retrieval over them.
+
+Today this is one BM25 index over Kiwi morphemes, built in memory from the documents a project or
+suite names (:func:`load_passages` → :class:`BM25Retriever`); it backs the ``retrieve`` baseline
+(:class:`RetrievalModel`). The seam is :class:`Retriever` — ``search(query, k)`` returning
+:class:`Hit` objects with each passage's source file and span — so a versioned, stored index (and
+dense retrieval) can replace the in-memory one without touching its callers.
+"""
+
+from __future__ import annotations
+
+from tuneloop.knowledge.answer import RetrievalModel
+from tuneloop.knowledge.base import Hit, Passage, Retriever
+from tuneloop.knowledge.bm25 import BM25Retriever
+from tuneloop.knowledge.passages import DocumentSet, load_passages, resolve_documents
+
+__all__ = [
+    "BM25Retriever",
+    "DocumentSet",
+    "Hit",
+    "Passage",
+    "RetrievalModel",
+    "Retriever",
+    "load_passages",
+    "resolve_documents",
+]
