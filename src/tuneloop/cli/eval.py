@@ -120,7 +120,9 @@ def run(
         "metric_context": MetricContext(models=catalog().get, prompts=_resolve_prompt),
     }
     with stage_progress(enabled=not as_json) as progress:
-        result = run_suite_sync(selected, chat_model, progress=progress, resolved=resolved, **options)
+        result = run_suite_sync(
+            selected, chat_model, progress=progress, resolved=resolved, **options
+        )
     if baselines:
         _run_baselines(result, selected, baselines, options, as_json=as_json)
         return

