@@ -10,7 +10,7 @@ import pytest
 
 from tuneloop.config import load_settings
 from tuneloop.errors import NotFound, RegistryError
-from tuneloop.store import Store
+from tuneloop.registry import Store
 
 
 @pytest.fixture

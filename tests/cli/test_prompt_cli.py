@@ -13,7 +13,7 @@ from tuneloop.models.local import LocalChatModel
 from tuneloop.models.types import SamplingParams
 from tuneloop.prompts.render import render
 from tuneloop.prompts.template import load_prompt
-from tuneloop.store import Store
+from tuneloop.registry import Store
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "seoul-travel" / "prompts"
 

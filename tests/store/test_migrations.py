@@ -17,15 +17,13 @@ TABLES = {
     "train_job_events",
     "train_checkpoints",
     "model_versions",
-    "model_aliases",
-    "model_alias_events",
+    "aliases",
+    "alias_events",
     "projects",
     "model_registrations",
     "api_keys",
     "artifacts",
     "prompt_versions",
-    "prompt_labels",
-    "prompt_label_events",
     "prompt_runs",
     "prompt_run_results",
     "dataset_versions",
@@ -60,7 +58,7 @@ def test_upgrade_from_empty_creates_every_table(engine):
 
 def test_current_revision_is_head_after_upgrade(engine):
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0007"
+    assert current_revision(engine) == head_revision() == "0010"
 
 
 def test_downgrade_to_base_drops_every_table(engine):

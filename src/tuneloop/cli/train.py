@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from tuneloop.config import Settings
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
     from tuneloop.train.base import JobEvent, Trainer, TrainJob
     from tuneloop.train.config import TrainConfig
 

@@ -30,7 +30,7 @@ from tuneloop.store.response_cache import CachedResponse, CachedResponses
 if TYPE_CHECKING:
     from tuneloop.models.base import ChatModel
     from tuneloop.models.types import SamplingParams
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
 __all__ = ["CachedResponse", "ResponseCache", "backend_identity", "cache_key", "cacheable"]
 

@@ -24,8 +24,8 @@ from tuneloop.plugins import plugin_manager
 
 if TYPE_CHECKING:
     from tuneloop.config import Settings
+    from tuneloop.registry import Store
     from tuneloop.registry.models import ModelVersion
-    from tuneloop.store import Store
 
 __all__ = ["BackendFactory", "Catalog", "ModelSpec", "backends", "builtin_models"]
 

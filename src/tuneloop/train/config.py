@@ -35,7 +35,7 @@ from tuneloop.train.base import Hyperparameters, TrainRequest
 from tuneloop.yamlfile import load_yaml, validate_yaml
 
 if TYPE_CHECKING:
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
 __all__ = [
     "DEFAULT_TRAINER",
