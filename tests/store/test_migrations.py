@@ -138,3 +138,83 @@ def test_sqlite_engine_creates_folder_and_enables_foreign_keys_and_wal(tmp_path)
 def test_invalid_database_url_raises_store_error():
     with pytest.raises(StoreError, match="Not a database URL"):
         make_engine("not a url")
+
+
+def test_0010_copies_prompt_labels_and_model_aliases_with_their_history_and_back(engine):
+    from datetime import UTC, datetime, timedelta
+
+    upgrade(engine, "0007")
+    old = sa.MetaData()
+    old.reflect(engine)
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
+    at = [t0 + timedelta(minutes=m) for m in range(4)]
+    with engine.begin() as conn:
+        for n in (1, 2):
+            conn.execute(
+                old.tables["prompt_versions"].insert(),
+                {"name": "support", "version": n, "content": f"v{n}", "content_hash": f"{n}" * 64,
+                 "author": "kim", "message": "", "created_at": t0},
+            )  # fmt: skip
+            conn.execute(
+                old.tables["model_versions"].insert(),
+                {"name": "seoul-guide", "version": n, "model_id": f"ft:x:{n}", "backend": "echo",
+                 "config": {}, "base_model": "x", "hyperparameters": {}, "metrics": {},
+                 "artifacts": {}, "description": "", "author": "kim", "created_at": t0},
+            )  # fmt: skip
+        conn.execute(
+            old.tables["prompt_labels"].insert(),
+            {"name": "support", "label": "production", "version": 2, "updated_at": at[2],
+             "updated_by": "lee"},
+        )  # fmt: skip
+        conn.execute(
+            old.tables["model_aliases"].insert(),
+            {"name": "seoul-guide", "alias": "production", "version": 1, "updated_at": at[3],
+             "updated_by": "ops"},
+        )  # fmt: skip
+        events = old.tables["prompt_label_events"]
+        conn.execute(events.insert(), {"name": "support", "label": "production",
+                                       "from_version": None, "to_version": 1, "at": at[0],
+                                       "by": "kim"})  # fmt: skip
+        conn.execute(events.insert(), {"name": "support", "label": "production",
+                                       "from_version": 1, "to_version": 2, "at": at[2],
+                                       "by": "lee"})  # fmt: skip
+        moves = old.tables["model_alias_events"]
+        conn.execute(moves.insert(), {"name": "seoul-guide", "alias": "production",
+                                      "from_version": None, "to_version": 2, "at": at[1],
+                                      "by": "kim"})  # fmt: skip
+        conn.execute(moves.insert(), {"name": "seoul-guide", "alias": "production",
+                                      "from_version": 2, "to_version": 1, "at": at[3],
+                                      "by": "ops"})  # fmt: skip
+
+    upgrade(engine)
+
+    new = sa.MetaData()
+    new.reflect(engine)
+    with engine.connect() as conn:
+        aliases = conn.execute(
+            sa.select(new.tables["aliases"]).order_by(new.tables["aliases"].c.kind)
+        ).all()
+        history = conn.execute(
+            sa.select(new.tables["alias_events"]).order_by(new.tables["alias_events"].c.id)
+        ).all()
+    assert [(a.kind, a.name, a.alias, a.version, a.updated_by) for a in aliases] == [
+        ("model", "seoul-guide", "production", 1, "ops"),
+        ("prompt", "support", "production", 2, "lee"),
+    ]
+    assert [(e.kind, e.from_version, e.to_version, e.by, e.reason) for e in history] == [
+        ("prompt", None, 1, "kim", ""),
+        ("model", None, 2, "kim", ""),
+        ("prompt", 1, 2, "lee", ""),
+        ("model", 2, 1, "ops", ""),
+    ]
+
+    downgrade(engine, "0007")
+
+    back = sa.MetaData()
+    back.reflect(engine)
+    with engine.connect() as conn:
+        labels = conn.execute(sa.select(back.tables["prompt_label_events"])).all()
+        model_aliases = conn.execute(sa.select(back.tables["model_aliases"])).all()
+    assert [(e.from_version, e.to_version) for e in labels] == [(None, 1), (1, 2)]
+    assert [(a.alias, a.version) for a in model_aliases] == [("production", 1)]
+    assert "aliases" not in back.tables
