@@ -51,6 +51,12 @@ ForceOption = Annotated[
 ]
 AliasArg = Annotated[str, typer.Argument(help="Alias, e.g. production, staging or canary.")]
 NameArg = Annotated[str, typer.Argument(help="Name in the registry, e.g. seoul-guide.")]
+RefArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="REF", help="The version to point at: NAME@3, NAME@other-alias or NAME (newest)."
+    ),
+]
 
 
 class _Version(Protocol):
@@ -123,7 +129,7 @@ def history_table(events: list[AliasEvent]) -> Table:
     return table
 
 
-def alias_app(kind: str, registry: Callable[[], Versioned[Any, Any]], example: str) -> typer.Typer:
+def alias_app(kind: str, registry: Callable[[], Versioned[Any, Any]]) -> typer.Typer:
     """The ``alias`` command group of one kind; ``registry`` opens its registry lazily."""
     app = typer.Typer(
         help=f"Move, remove, roll back and audit {kind} aliases.", no_args_is_help=True
@@ -131,9 +137,7 @@ def alias_app(kind: str, registry: Callable[[], Versioned[Any, Any]], example: s
 
     @app.command("set")
     def set_alias(
-        ref: Annotated[
-            str, typer.Argument(metavar="REF", help=f"The version to point at, e.g. {example}@3.")
-        ],
+        ref: RefArg,
         alias: AliasArg,
         reason: ReasonOption = "",
         force: ForceOption = False,

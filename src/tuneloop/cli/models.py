@@ -24,7 +24,7 @@ from tuneloop.cli.context import catalog, out, print_json, store
 from tuneloop.cli.options import JsonOption
 
 app = typer.Typer(help="List, register and remove models.", no_args_is_help=True)
-app.add_typer(alias_app("model", lambda: store().models, "seoul-guide"), name="alias")
+app.add_typer(alias_app("model", lambda: store().models), name="alias")
 
 
 @app.command("list")

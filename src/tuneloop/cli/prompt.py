@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Write, check, run, version and compare prompt templates.", no_args_is_help=True
 )
-app.add_typer(alias_app("prompt", lambda: store().prompts, "support"), name="alias")
+app.add_typer(alias_app("prompt", lambda: store().prompts), name="alias")
 
 RefArg = Annotated[
     str, typer.Argument(help="Prompt file, name in prompts/, or NAME@VERSION / NAME@ALIAS.")

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["app", "list_datasets", "push", "show"]
 
-app.add_typer(alias_app("dataset", lambda: store().datasets, "seoul-qa"), name="alias")
+app.add_typer(alias_app("dataset", lambda: store().datasets), name="alias")
 
 
 def _split_files(specs: list[str]) -> dict[str, Path]:
