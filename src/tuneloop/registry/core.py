@@ -24,6 +24,8 @@ from __future__ import annotations
 import builtins
 import difflib
 import functools
+import random
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,6 +65,7 @@ R = TypeVar("R", PromptVersionRow, DatasetVersionRow, ModelVersionRow)
 V = TypeVar("V")
 T = TypeVar("T")
 _MAX_SHOWN = 20
+_MOVE_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -556,7 +559,9 @@ class Versioned(Generic[R, V]):
         force: bool,
         rollback: bool,
     ) -> AliasMove:
-        for _ in range(5):
+        for attempt in range(_MOVE_ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))
             seen: int | None = self._current(name, alias)
             gate = self._authorize(
                 name, alias, seen, version, reason=reason, force=force, rollback=rollback
@@ -604,7 +609,8 @@ class Versioned(Generic[R, V]):
             )
         row = session.get(AliasRow, (self.kind, name, alias), with_for_update=True)
         previous = None if row is None else row.version
-        if previous != seen:
+        if previous != seen and self.is_protected(alias):
+            # The gate was checked against ``seen``; a move since then invalidates that check.
             raise _Moved()
         if row is not None and row.version == version:
             return AliasMove(_alias(row), previous=version, changed=False)

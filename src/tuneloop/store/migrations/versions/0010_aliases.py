@@ -24,10 +24,10 @@ depends_on: str | Sequence[str] | None = None
 
 _UTC = sa.DateTime(timezone=True)
 
-# (kind, old alias table, its alias column, old event table, its version table)
+# (kind, old alias table, its alias column, old event table)
 _OLD = (
-    ("prompt", "prompt_labels", "label", "prompt_label_events", "prompt_versions"),
-    ("model", "model_aliases", "alias", "model_alias_events", "model_versions"),
+    ("prompt", "prompt_labels", "label", "prompt_label_events"),
+    ("model", "model_aliases", "alias", "model_alias_events"),
 )
 
 
@@ -107,7 +107,7 @@ def upgrade() -> None:
     op.create_index("ix_alias_events_kind_name", "alias_events", ["kind", "name"], unique=False)
 
     bind = op.get_bind()
-    for kind, table, column, _, _ in _OLD:
+    for kind, table, column, _ in _OLD:
         old = _current(table, column)
         rows = bind.execute(sa.select(old)).mappings().all()
         if rows:
@@ -127,7 +127,7 @@ def upgrade() -> None:
             )
     # Events of both kinds in the order they happened, so new ids keep history's order.
     events = []
-    for kind, _, column, table, _ in _OLD:
+    for kind, _, column, table in _OLD:
         old_events = _events(table, column)
         for r in bind.execute(sa.select(old_events)).mappings():
             events.append((r["at"], kind, r["id"], r, column))
@@ -216,7 +216,7 @@ def downgrade() -> None:
     )
 
     bind = op.get_bind()
-    for kind, table, column, event_table, _ in _OLD:
+    for kind, table, column, event_table in _OLD:
         current = bind.execute(sa.select(_aliases).where(_aliases.c.kind == kind)).mappings().all()
         if current:
             bind.execute(
