@@ -159,7 +159,7 @@ def main() -> None:
     from tuneloop.evaluate.runner import run_suite_sync
     from tuneloop.models.catalog import Catalog
     from tuneloop.models.types import SamplingParams
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
     rows = list(args.only or ROWS)
     if args.train:

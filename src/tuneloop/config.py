@@ -31,6 +31,7 @@ __all__ = [
     "PROJECT_FILE",
     "KnowledgeSettings",
     "OpenAISettings",
+    "RegistrySettings",
     "ServerSettings",
     "Settings",
     "find_project_dir",
@@ -90,6 +91,19 @@ class KnowledgeSettings(BaseModel):
     )
 
 
+class RegistrySettings(BaseModel):
+    """Rules for the versioned registry of prompts, datasets and models."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    protected_aliases: list[str] = Field(
+        default_factory=lambda: ["production"],
+        description="Model aliases that move only with a stored, passing gate that compared the "
+        "new version against the alias's current one (`tuneloop eval gate`), or with "
+        "--force --reason. Prompt and dataset aliases are never gated.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything a tuneloop command needs to know about the project it runs in."""
 
@@ -113,6 +127,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
 
     # Not a setting: where the project file was found (or TUNELOOP_HOME without one).
     project_dir: Path = Field(Path("."), exclude=True)

@@ -15,6 +15,9 @@ the official ``openai`` SDK raises its matching exception class.
     │   └── InvalidRecord            (path, line)
     ├── PromptError
     ├── RegistryError
+    │   ├── BadReference             a prompt/dataset/model reference that is malformed …
+    │   │   └── UnknownReference     … or names no version (also a NotFound)
+    │   ├── ProtectedAlias           a protected alias may not move without gate evidence
     │   └── NotFound                 unknown model, key, artifact …
     │       └── ModelNotFound
     ├── InvalidRequest               a request (HTTP or CLI) is malformed
@@ -37,6 +40,7 @@ __all__ = [
     "AuthError",
     "BackendError",
     "BackendUnavailable",
+    "BadReference",
     "ConfigError",
     "ContextWindowExceeded",
     "DataError",
@@ -48,11 +52,13 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "PromptError",
+    "ProtectedAlias",
     "RateLimited",
     "RegistryError",
     "StoreError",
     "TrainError",
     "TuneloopError",
+    "UnknownReference",
 ]
 
 
@@ -145,6 +151,34 @@ class NotFound(RegistryError):
 
 class ModelNotFound(NotFound):
     code = "model_not_found"
+
+
+class BadReference(RegistryError):
+    """A reference (``seoul-qa@3:train``, ``support@production``, ``seoul-guide@2``) that cannot
+    name a version: malformed, or (see :class:`UnknownReference`) naming nothing that exists.
+
+    One type and one exit code whatever the kind (prompt, dataset, model), so scripts and the
+    server treat a bad reference the same everywhere; ``param`` names the offending argument.
+    """
+
+    code = "bad_reference"
+
+
+class UnknownReference(BadReference, NotFound):
+    """A well-formed reference to a name, version, alias or split that does not exist; the hint
+    lists what does (and the closest names)."""
+
+    code = "unknown_reference"
+    http_status = 404
+
+
+class ProtectedAlias(RegistryError):
+    """Moving a protected alias (``production`` by default) without the gate evidence it needs;
+    the hint names the missing gate and the command that produces it."""
+
+    code = "protected_alias"
+    http_status = 409
+    exit_code = 9
 
 
 class InvalidRequest(TuneloopError):

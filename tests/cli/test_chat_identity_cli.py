@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tuneloop.config import load_settings
-from tuneloop.store import Store
+from tuneloop.registry import Store
 
 
 def _stage(project: Path) -> None:

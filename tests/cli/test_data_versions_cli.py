@@ -126,3 +126,32 @@ def test_list_of_one_name_shows_every_version(invoke, project, tmp_path):
 
     assert [v["ref"] for v in versions] == ["seoul-qa@1", "seoul-qa@2"]
     assert versions[1]["parent"] == "seoul-qa@1"
+
+
+def test_a_dataset_alias_is_set_listed_and_read_like_any_version(invoke, project, tmp_path):
+    train, test = write_splits(tmp_path / "work")
+    invoke("--project", project, "data", "push", "seoul-qa", f"train={train}", f"test={test}")
+    invoke("--project", project, "data", "push", "seoul-qa", f"train={test}")
+
+    moved = invoke(
+        "--project", project, "data", "alias", "set", "seoul-qa@1", "production",
+        "--reason", "reviewed by kim", "--json",
+    )  # fmt: skip
+    out = tmp_path / "cleaned.jsonl"
+    cleaned = invoke(
+        "--project", project, "data", "clean", "seoul-qa@production:train", "-o", out,
+        "--pii", "keep",
+    )  # fmt: skip
+
+    assert moved.exit_code == 0, moved.output
+    assert json.loads(moved.stdout)["version"] == 1
+    assert cleaned.exit_code == 0, cleaned.output
+    assert [r.id for r in read_records(out)] == [r.id for r in read_records(train)]
+    listed = json.loads(invoke("--project", project, "data", "list", "seoul-qa", "--json").stdout)
+    assert [v["aliases"] for v in listed] == [["production"], []]
+    history = json.loads(
+        invoke("--project", project, "data", "alias", "history", "seoul-qa", "--json").stdout
+    )
+    assert [(e["kind"], e["to_version"], e["reason"]) for e in history] == [
+        ("dataset", 1, "reviewed by kim")
+    ]

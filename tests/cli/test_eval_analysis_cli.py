@@ -13,7 +13,7 @@ import tuneloop.cli.eval_analysis  # noqa: F401  (registers report/compare/gate 
 from tuneloop.config import load_settings
 from tuneloop.errors import EvalGateFailed, InvalidRequest, NotFound
 from tuneloop.evaluate.results import CaseResult, EvalRun
-from tuneloop.store import Store
+from tuneloop.registry import Store
 
 BASE_ID = "ev-20261124-aaa111"
 LORA_ID = "ev-20261125-bbb222"

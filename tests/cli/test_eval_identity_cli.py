@@ -9,7 +9,7 @@ import pytest
 
 import tuneloop.cli.eval_analysis  # noqa: F401  (registers report/compare/gate on `tuneloop eval`)
 from tuneloop.config import load_settings
-from tuneloop.store import Store
+from tuneloop.registry import Store
 
 SUITE = """\
 name: identity

@@ -8,7 +8,7 @@ import pytest
 
 from tuneloop.config import load_settings
 from tuneloop.errors import NotFound
-from tuneloop.store import Store
+from tuneloop.registry import Store
 from tuneloop.store.keys import SCOPES, hash_key
 
 

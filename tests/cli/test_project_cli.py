@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 
 from tuneloop.config import load_settings
 from tuneloop.errors import ConfigError
-from tuneloop.store import Store
+from tuneloop.registry import Store
 
 
 def test_init_creates_project_file_folders_and_a_migrated_sqlite_database(invoke, tmp_path):

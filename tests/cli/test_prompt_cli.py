@@ -1,4 +1,4 @@
-"""`tuneloop prompt …` end to end: lint for CI, versions and labels, runs and A/B compare."""
+"""`tuneloop prompt …` end to end: lint for CI, versions and aliases, runs and A/B compare."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tuneloop.models.local import LocalChatModel
 from tuneloop.models.types import SamplingParams
 from tuneloop.prompts.render import render
 from tuneloop.prompts.template import load_prompt
-from tuneloop.store import Store
+from tuneloop.registry import Store
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "seoul-travel" / "prompts"
 
@@ -55,10 +55,10 @@ def test_lint_exits_1_on_errors_for_ci(seoul, invoke):
     assert "undefined-variable" in rules
 
 
-def test_push_show_label_diff_history(seoul, invoke):
+def test_push_show_alias_diff_history(seoul, invoke):
     p = seoul / "prompts" / "seoul-guide.yaml"
     first = invoke(
-        "--project", seoul, "prompt", "push", p, "-m", "first", "--label", "staging", "--json"
+        "--project", seoul, "prompt", "push", p, "-m", "first", "--alias", "staging", "--json"
     )
     assert json.loads(first.stdout)["version"] == 1 and json.loads(first.stdout)["created"]
     again = json.loads(invoke("--project", seoul, "prompt", "push", p, "--json").stdout)
@@ -71,14 +71,16 @@ def test_push_show_label_diff_history(seoul, invoke):
         json.loads(invoke("--project", seoul, "prompt", "push", p, "--json").stdout)["version"] == 2
     )
     assert (
-        invoke("--project", seoul, "prompt", "label", "seoul-guide", "production", "2").exit_code
+        invoke(
+            "--project", seoul, "prompt", "alias", "set", "seoul-guide@2", "production"
+        ).exit_code
         == 0
     )
 
     shown = json.loads(
         invoke("--project", seoul, "prompt", "show", "seoul-guide@production", "--json").stdout
     )
-    assert shown["version"] == 2 and shown["labels"] == ["production"]
+    assert shown["version"] == 2 and shown["aliases"] == ["production"]
     # context files are inlined, so the stored version cannot drift when the file changes
     assert "경복궁: 1395년" in shown["content"] and "file: context" not in shown["content"]
 
@@ -89,12 +91,12 @@ def test_push_show_label_diff_history(seoul, invoke):
 
     listed = json.loads(invoke("--project", seoul, "prompt", "list", "--json").stdout)
     assert listed == [
-        {"name": "seoul-guide", "latest": 2, "labels": {"staging": 1, "production": 2}}
+        {"name": "seoul-guide", "latest": 2, "aliases": {"staging": 1, "production": 2}}
     ]
     history = json.loads(
         invoke("--project", seoul, "prompt", "history", "seoul-guide", "--json").stdout
     )
-    assert [(e["label"], e["to"]) for e in history["label_events"]] == [
+    assert [(e["alias"], e["to_version"]) for e in history["alias_events"]] == [
         ("staging", 1),
         ("production", 2),
     ]

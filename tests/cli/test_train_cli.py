@@ -16,7 +16,7 @@ import pytest
 
 from tuneloop.config import load_settings
 from tuneloop.errors import ConfigError, DataError, InvalidRequest, NotFound
-from tuneloop.store import Store
+from tuneloop.registry import Store
 from tuneloop.train.config import apply_overrides, load_train_config
 
 SYSTEM = "당신은 서울 여행을 돕는 친절한 한국어 안내원입니다."

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from tuneloop.errors import DataError, NotFound, StoreError
+from tuneloop.errors import BadReference, DataError, NotFound, StoreError
 from tuneloop.registry.datasets import files_hash, parse_dataset_ref
 
 
@@ -88,7 +88,7 @@ def test_latest_lists_the_newest_version_of_each_name(store, splits, tmp_path):
 
 
 def test_bad_names_splits_parents_and_missing_files_are_rejected(store, splits, tmp_path):
-    with pytest.raises(DataError, match="not a dataset name"):
+    with pytest.raises(BadReference, match="not a dataset name"):
         store.datasets.push("서울 qa", splits, author="kim")
     with pytest.raises(DataError, match="Bad split name"):
         store.datasets.push("seoul-qa", {"Train Set": splits["train"]}, author="kim")
@@ -96,9 +96,9 @@ def test_bad_names_splits_parents_and_missing_files_are_rejected(store, splits, 
         store.datasets.push("seoul-qa", {"train": tmp_path / "nope.jsonl"}, author="kim")
     with pytest.raises(NotFound):
         store.datasets.push("seoul-qa", splits, author="kim", parent="ghost@1")
-    with pytest.raises(DataError, match="not labels"):
-        parse_dataset_ref("seoul-qa@production")
-    assert store.datasets.versions("seoul-qa") == []
+    with pytest.raises(BadReference, match="Bad dataset reference"):
+        parse_dataset_ref("seoul-qa@Production")
+    assert store.datasets.names() == []
 
 
 def test_a_corrupted_split_file_is_detected_on_read(store, splits):
@@ -131,3 +131,61 @@ def test_concurrent_pushes_of_different_data_get_distinct_numbers(store, tmp_pat
 
     assert errors == []
     assert sorted(v.version for v in results) == [1, 2, 3, 4, 5, 6]
+
+
+# aliases, through the registry core shared with prompts and models
+
+
+def test_a_dataset_alias_names_a_version_and_a_split_of_it(store, splits, tmp_path):
+    store.datasets.push("seoul-qa", splits, author="kim")
+    other = _write(tmp_path, "train2.jsonl", ['{"q": "인사동"}'])
+    store.datasets.push("seoul-qa", {"train": other, "test": splits["test"]}, author="kim")
+
+    store.datasets.set_alias("seoul-qa", "production", 1, by="kim", reason="reviewed")
+
+    assert store.datasets.get("seoul-qa@production").version == 1
+    pinned = store.datasets.split("seoul-qa@production:train")
+    assert (pinned.ref, pinned.path.read_bytes()) == (
+        "seoul-qa@1:train",
+        splits["train"].read_bytes(),
+    )
+    assert store.datasets.split("seoul-qa:train").ref == "seoul-qa@2:train"
+
+    store.datasets.set_alias("seoul-qa", "production", 2, by="lee")
+    back = store.datasets.rollback("seoul-qa", "production", by="ops")
+    assert (back.previous, back.alias.version) == (2, 1)
+    history = store.datasets.alias_history("seoul-qa")
+    assert [(e.kind, e.from_version, e.to_version, e.reason) for e in history] == [
+        ("dataset", None, 1, "reviewed"),
+        ("dataset", 1, 2, ""),
+        ("dataset", 2, 1, ""),
+    ]
+
+
+def test_a_split_ref_without_a_split_needs_a_single_split_version(store, splits):
+    store.datasets.push("seoul-qa", splits, author="kim")
+    with pytest.raises(BadReference, match="several splits") as err:
+        store.datasets.split("seoul-qa@1")
+    assert "seoul-qa@1:train" in (err.value.hint or "")
+    with pytest.raises(NotFound, match="no split 'validation'"):
+        store.datasets.split("seoul-qa@1:validation")
+
+
+def test_unknown_names_suggest_the_closest_ones_for_every_kind(store, splits):
+    store.datasets.push("seoul-qa", splits, author="kim")
+    store.prompts.push("seoul-guide", "name: seoul-guide\nsystem: hi\n", author="kim")
+
+    with pytest.raises(NotFound) as dataset:
+        store.datasets.get("seoul-q@1")
+    with pytest.raises(NotFound) as prompt:
+        store.prompts.get("seol-guide@production")
+    with pytest.raises(NotFound) as alias:
+        store.prompts.get("seoul-guide@prodution")
+
+    assert "Did you mean seoul-qa?" in (dataset.value.hint or "")
+    assert "Did you mean seoul-guide?" in (prompt.value.hint or "")
+    store.prompts.set_alias("seoul-guide", "production", 1, by="kim")
+    with pytest.raises(NotFound) as alias:
+        store.prompts.get("seoul-guide@prodution")
+    assert "Did you mean seoul-guide@production?" in (alias.value.hint or "")
+    assert {dataset.value.code, prompt.value.code, alias.value.code} == {"unknown_reference"}

@@ -14,7 +14,19 @@ from tuneloop.config import Settings
 from tuneloop.errors import ModelNotFound, NotFound, RegistryError
 from tuneloop.models.catalog import Catalog
 from tuneloop.models.types import Message, SamplingParams
+from tuneloop.registry import Store
 from tuneloop.registry.models import parse_model_ref
+
+
+@pytest.fixture
+def store(db_url, tmp_path):
+    """A store where no alias is protected: these tests are about how aliases move; the gate
+    that guards protected ones is tested in test_alias_protection.py."""
+    opened = Store(db_url, tmp_path / "artifacts", protected_aliases=())
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 def register(store, name: str = "seoul-guide", n: int = 1, **overrides: Any):

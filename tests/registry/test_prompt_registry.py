@@ -1,5 +1,5 @@
-"""Prompt versions and labels, on SQLite and PostgreSQL: immutable numbered versions, idempotent
-pushes, labels that move with an audit trail, refs, diffs, races, and the 0002 migration."""
+"""Prompt versions and aliases, on SQLite and PostgreSQL: immutable numbered versions, idempotent
+pushes, aliases that move with an audit trail, refs, diffs, races, and the 0002 migration."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tuneloop.errors import NotFound, PromptError
+from tuneloop.errors import BadReference, NotFound, PromptError
 from tuneloop.prompts.template import parse_prompt
 from tuneloop.registry import PromptRegistry, PromptSummary, parse_ref
 from tuneloop.store import current_revision, downgrade, head_revision, upgrade
 
-PROMPT_TABLES = {"prompt_versions", "prompt_labels", "prompt_label_events"}
+PROMPT_TABLES = {"prompt_versions"}
 
 
 def yaml(user: str, *, system: str = "당신은 서울 여행 안내원입니다.") -> str:
@@ -119,11 +119,19 @@ def test_versions_are_immutable_records_and_the_registry_has_no_way_to_change_th
         "versions",
         "names",
         "summaries",
-        "labels",
-        "set_label",
-        "remove_label",
-        "label_history",
         "diff",
+        # the registry core's, shared with datasets and models
+        "kind",
+        "parse",
+        "resolve",
+        "latest",
+        "aliases",
+        "all_aliases",
+        "is_protected",
+        "set_alias",
+        "remove_alias",
+        "rollback",
+        "alias_history",
     }
     assert store.prompts.get("seoul-guide@1") == original
 
@@ -132,8 +140,8 @@ def test_versions_are_immutable_records_and_the_registry_has_no_way_to_change_th
     ("name", "content"),
     [("", V1), ("has space", V1), ("a@1", V1), ("-leading-dash", V1), ("ok", ""), ("ok", " \n")],
 )
-def test_push_rejects_a_bad_name_or_empty_content_with_prompt_error(store, name, content):
-    with pytest.raises(PromptError) as err:
+def test_push_rejects_a_bad_name_or_empty_content(store, name, content):
+    with pytest.raises(BadReference if content.strip() else PromptError) as err:
         store.prompts.push(name, content, author="kim")
     assert err.value.hint
     assert store.prompts.names() == []
@@ -142,9 +150,9 @@ def test_push_rejects_a_bad_name_or_empty_content_with_prompt_error(store, name,
 # get and refs
 
 
-def test_get_by_name_latest_version_and_label(store):
+def test_get_by_name_latest_version_and_alias(store):
     v1, v2, v3 = push_three(store)
-    store.prompts.set_label("seoul-guide", "production", 2, by="kim")
+    store.prompts.set_alias("seoul-guide", "production", 2, by="kim")
 
     assert store.prompts.get("seoul-guide") == v3
     assert store.prompts.get("seoul-guide@latest") == v3
@@ -173,8 +181,8 @@ def test_parse_ref_splits_name_and_selector(ref, expected):
     ["", "@3", "support@", "support@0", "support@v0", "support@1@2", "support@Production",
      "support@-1", "sup port@1", "support@prod uction"],
 )  # fmt: skip
-def test_a_malformed_ref_raises_prompt_error_with_hint(store, ref):
-    with pytest.raises(PromptError) as err:
+def test_a_malformed_ref_raises_bad_reference_with_hint(store, ref):
+    with pytest.raises(BadReference) as err:
         store.prompts.get(ref)
     assert not isinstance(err.value, NotFound)
     assert err.value.hint
@@ -194,9 +202,9 @@ def test_an_unknown_name_raises_not_found_listing_the_pushed_prompts(store):
         assert "busan-guide, seoul-guide" in (err.value.hint or "")
 
 
-def test_an_unknown_version_raises_not_found_listing_versions_and_labels(store):
+def test_an_unknown_version_raises_not_found_listing_versions_and_aliases(store):
     push_three(store)
-    store.prompts.set_label("seoul-guide", "production", 2, by="kim")
+    store.prompts.set_alias("seoul-guide", "production", 2, by="kim")
 
     with pytest.raises(NotFound) as err:
         store.prompts.get("seoul-guide@7")
@@ -206,9 +214,9 @@ def test_an_unknown_version_raises_not_found_listing_versions_and_labels(store):
     assert "production → 2" in (err.value.hint or "")
 
 
-def test_an_unknown_label_raises_not_found_listing_the_labels(store):
+def test_an_unknown_alias_raises_not_found_listing_the_aliases(store):
     push_three(store)
-    store.prompts.set_label("seoul-guide", "staging", 3, by="kim")
+    store.prompts.set_alias("seoul-guide", "staging", 3, by="kim")
 
     with pytest.raises(NotFound) as err:
         store.prompts.get("seoul-guide@production")
@@ -220,18 +228,18 @@ def test_an_unknown_label_raises_not_found_listing_the_labels(store):
 # listings
 
 
-def test_versions_names_summaries_and_labels_list_what_was_pushed(store):
+def test_versions_names_summaries_and_aliases_list_what_was_pushed(store):
     push_three(store)
     store.prompts.push("busan-guide", V1, author="lee")
-    store.prompts.set_label("seoul-guide", "staging", 3, by="kim")
-    store.prompts.set_label("seoul-guide", "production", 2, by="kim")
+    store.prompts.set_alias("seoul-guide", "staging", 3, by="kim")
+    store.prompts.set_alias("seoul-guide", "production", 2, by="kim")
 
     assert [v.version for v in store.prompts.versions("seoul-guide")] == [1, 2, 3]
     assert store.prompts.names() == ["busan-guide", "seoul-guide"]
-    assert store.prompts.labels("seoul-guide") == {"production": 2, "staging": 3}
-    assert store.prompts.labels("busan-guide") == {}
+    assert store.prompts.aliases("seoul-guide") == {"production": 2, "staging": 3}
+    assert store.prompts.aliases("busan-guide") == {}
     summaries = store.prompts.summaries()
-    assert [(s.name, s.latest_version, s.labels) for s in summaries] == [
+    assert [(s.name, s.latest_version, s.aliases) for s in summaries] == [
         ("busan-guide", 1, {}),
         ("seoul-guide", 3, {"production": 2, "staging": 3}),
     ]
@@ -243,84 +251,85 @@ def test_listing_an_unknown_name_raises_not_found(store):
     with pytest.raises(NotFound):
         store.prompts.versions("nope")
     with pytest.raises(NotFound):
-        store.prompts.labels("nope")
+        store.prompts.aliases("nope")
 
 
-# labels
+# aliases
 
 
-def test_moving_a_label_records_each_move_with_from_to_who_and_when(store):
+def test_moving_an_alias_records_each_move_with_from_to_who_and_when(store):
     push_three(store)
 
-    first = store.prompts.set_label("seoul-guide", "production", 1, by="kim")
-    moved = store.prompts.set_label("seoul-guide", "production", 3, by="lee")
-    store.prompts.set_label("seoul-guide", "staging", 2, by="park")
+    first = store.prompts.set_alias("seoul-guide", "production", 1, by="kim")
+    moved = store.prompts.set_alias("seoul-guide", "production", 3, by="lee")
+    store.prompts.set_alias("seoul-guide", "staging", 2, by="park")
 
-    assert (first.version, first.updated_by) == (1, "kim")
-    assert (moved.version, moved.updated_by) == (3, "lee")
+    assert (first.alias.version, first.alias.updated_by) == (1, "kim")
+    assert (moved.alias.version, moved.alias.updated_by, moved.previous) == (3, "lee", 1)
     assert store.prompts.get("seoul-guide@production").version == 3
-    history = store.prompts.label_history("seoul-guide", "production")
-    assert [(e.label, e.from_version, e.to_version, e.by) for e in history] == [
+    history = store.prompts.alias_history("seoul-guide", "production")
+    assert [(e.alias, e.from_version, e.to_version, e.by) for e in history] == [
         ("production", None, 1, "kim"),
         ("production", 1, 3, "lee"),
     ]
     assert history[0].at <= history[1].at
     assert history[0].at.tzinfo is not None
-    assert [e.label for e in store.prompts.label_history("seoul-guide")] == [
+    assert [e.alias for e in store.prompts.alias_history("seoul-guide")] == [
         "production",
         "production",
         "staging",
     ]
 
 
-def test_setting_a_label_to_the_version_it_points_at_records_nothing(store):
+def test_setting_an_alias_to_the_version_it_points_at_records_nothing(store):
     push_three(store)
-    first = store.prompts.set_label("seoul-guide", "production", 2, by="kim")
+    first = store.prompts.set_alias("seoul-guide", "production", 2, by="kim")
 
-    again = store.prompts.set_label("seoul-guide", "production", 2, by="lee")
+    again = store.prompts.set_alias("seoul-guide", "production", 2, by="lee")
 
-    assert again == first
-    assert len(store.prompts.label_history("seoul-guide")) == 1
+    assert again.alias == first.alias
+    assert not again.changed
+    assert len(store.prompts.alias_history("seoul-guide")) == 1
 
 
-def test_removing_a_label_records_it_and_the_label_no_longer_resolves(store):
+def test_removing_an_alias_records_it_and_the_alias_no_longer_resolves(store):
     push_three(store)
-    store.prompts.set_label("seoul-guide", "canary", 3, by="kim")
+    store.prompts.set_alias("seoul-guide", "canary", 3, by="kim")
 
-    removed = store.prompts.remove_label("seoul-guide", "canary", by="lee")
+    removed = store.prompts.remove_alias("seoul-guide", "canary", by="lee")
 
     assert removed.version == 3
-    assert store.prompts.labels("seoul-guide") == {}
+    assert store.prompts.aliases("seoul-guide") == {}
     with pytest.raises(NotFound):
         store.prompts.get("seoul-guide@canary")
-    last = store.prompts.label_history("seoul-guide", "canary")[-1]
+    last = store.prompts.alias_history("seoul-guide", "canary")[-1]
     assert (last.from_version, last.to_version, last.by) == (3, None, "lee")
     with pytest.raises(NotFound):
-        store.prompts.remove_label("seoul-guide", "canary", by="lee")
+        store.prompts.remove_alias("seoul-guide", "canary", by="lee")
 
 
-def test_latest_is_reserved_and_cannot_be_a_label(store):
+def test_latest_is_reserved_and_cannot_be_an_alias(store):
     push_three(store)
-    with pytest.raises(PromptError, match="reserved"):
-        store.prompts.set_label("seoul-guide", "latest", 1, by="kim")
-    assert store.prompts.label_history("seoul-guide") == []
+    with pytest.raises(BadReference, match="reserved"):
+        store.prompts.set_alias("seoul-guide", "latest", 1, by="kim")
+    assert store.prompts.alias_history("seoul-guide") == []
 
 
-@pytest.mark.parametrize("label", ["Production", "prod uction", "1st", "v2", "", "-x", "a" * 101])
-def test_labels_must_be_lowercase_identifiers(store, label):
+@pytest.mark.parametrize("alias", ["Production", "prod uction", "1st", "v2", "", "-x", "a" * 101])
+def test_aliases_must_be_lowercase_identifiers(store, alias):
     push_three(store)
-    with pytest.raises(PromptError):
-        store.prompts.set_label("seoul-guide", label, 1, by="kim")
+    with pytest.raises(BadReference):
+        store.prompts.set_alias("seoul-guide", alias, 1, by="kim")
 
 
-def test_a_label_can_only_point_at_an_existing_version(store):
+def test_an_alias_can_only_point_at_an_existing_version(store):
     push_three(store)
     with pytest.raises(NotFound) as err:
-        store.prompts.set_label("seoul-guide", "production", 9, by="kim")
+        store.prompts.set_alias("seoul-guide", "production", 9, by="kim")
     assert "versions 1 to 3" in (err.value.hint or "")
     with pytest.raises(NotFound):
-        store.prompts.set_label("jeju-guide", "production", 1, by="kim")
-    assert store.prompts.labels("seoul-guide") == {}
+        store.prompts.set_alias("jeju-guide", "production", 1, by="kim")
+    assert store.prompts.aliases("seoul-guide") == {}
 
 
 # diff
@@ -328,7 +337,7 @@ def test_a_label_can_only_point_at_an_existing_version(store):
 
 def test_diff_shows_the_changed_lines_under_name_at_version_headers(store):
     push_three(store)
-    store.prompts.set_label("seoul-guide", "production", 1, by="kim")
+    store.prompts.set_alias("seoul-guide", "production", 1, by="kim")
 
     text = store.prompts.diff("seoul-guide@production", "seoul-guide")
 
@@ -372,20 +381,20 @@ def test_concurrent_pushes_of_the_same_text_create_exactly_one_version(store):
     assert len(store.prompts.versions("seoul-guide")) == 1
 
 
-def test_concurrent_label_moves_leave_an_unbroken_history(store):
+def test_concurrent_alias_moves_leave_an_unbroken_history(store):
     for i in range(8):
         store.prompts.push("seoul-guide", yaml(f"질문 {i}"), author="kim")
 
     run_threads(
-        8, lambda i: store.prompts.set_label("seoul-guide", "production", i + 1, by=f"w{i}")
+        8, lambda i: store.prompts.set_alias("seoul-guide", "production", i + 1, by=f"w{i}")
     )
 
-    history = store.prompts.label_history("seoul-guide", "production")
+    history = store.prompts.alias_history("seoul-guide", "production")
     assert len(history) == 8
     assert history[0].from_version is None
     for before, after in itertools.pairwise(history):
         assert after.from_version == before.to_version
-    assert store.prompts.labels("seoul-guide") == {"production": history[-1].to_version}
+    assert store.prompts.aliases("seoul-guide") == {"production": history[-1].to_version}
 
 
 # migration 0002

@@ -18,15 +18,13 @@ TABLES = {
     "train_job_events",
     "train_checkpoints",
     "model_versions",
-    "model_aliases",
-    "model_alias_events",
+    "aliases",
+    "alias_events",
     "projects",
     "model_registrations",
     "api_keys",
     "artifacts",
     "prompt_versions",
-    "prompt_labels",
-    "prompt_label_events",
     "prompt_runs",
     "prompt_run_results",
     "dataset_versions",
@@ -189,3 +187,83 @@ def test_0011_keeps_older_eval_runs_with_an_unknown_model_version(engine, db_url
     assert old.model == "seoul-guide@staging"
     assert (old.model_version, old.model_hash) == (None, None)
     assert old.model_label == "seoul-guide@staging"
+
+
+def test_0010_copies_prompt_labels_and_model_aliases_with_their_history_and_back(engine):
+    from datetime import UTC, datetime, timedelta
+
+    upgrade(engine, "0007")
+    old = sa.MetaData()
+    old.reflect(engine)
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
+    at = [t0 + timedelta(minutes=m) for m in range(4)]
+    with engine.begin() as conn:
+        for n in (1, 2):
+            conn.execute(
+                old.tables["prompt_versions"].insert(),
+                {"name": "support", "version": n, "content": f"v{n}", "content_hash": f"{n}" * 64,
+                 "author": "kim", "message": "", "created_at": t0},
+            )  # fmt: skip
+            conn.execute(
+                old.tables["model_versions"].insert(),
+                {"name": "seoul-guide", "version": n, "model_id": f"ft:x:{n}", "backend": "echo",
+                 "config": {}, "base_model": "x", "hyperparameters": {}, "metrics": {},
+                 "artifacts": {}, "description": "", "author": "kim", "created_at": t0},
+            )  # fmt: skip
+        conn.execute(
+            old.tables["prompt_labels"].insert(),
+            {"name": "support", "label": "production", "version": 2, "updated_at": at[2],
+             "updated_by": "lee"},
+        )  # fmt: skip
+        conn.execute(
+            old.tables["model_aliases"].insert(),
+            {"name": "seoul-guide", "alias": "production", "version": 1, "updated_at": at[3],
+             "updated_by": "ops"},
+        )  # fmt: skip
+        events = old.tables["prompt_label_events"]
+        conn.execute(events.insert(), {"name": "support", "label": "production",
+                                       "from_version": None, "to_version": 1, "at": at[0],
+                                       "by": "kim"})  # fmt: skip
+        conn.execute(events.insert(), {"name": "support", "label": "production",
+                                       "from_version": 1, "to_version": 2, "at": at[2],
+                                       "by": "lee"})  # fmt: skip
+        moves = old.tables["model_alias_events"]
+        conn.execute(moves.insert(), {"name": "seoul-guide", "alias": "production",
+                                      "from_version": None, "to_version": 2, "at": at[1],
+                                      "by": "kim"})  # fmt: skip
+        conn.execute(moves.insert(), {"name": "seoul-guide", "alias": "production",
+                                      "from_version": 2, "to_version": 1, "at": at[3],
+                                      "by": "ops"})  # fmt: skip
+
+    upgrade(engine)
+
+    new = sa.MetaData()
+    new.reflect(engine)
+    with engine.connect() as conn:
+        aliases = conn.execute(
+            sa.select(new.tables["aliases"]).order_by(new.tables["aliases"].c.kind)
+        ).all()
+        history = conn.execute(
+            sa.select(new.tables["alias_events"]).order_by(new.tables["alias_events"].c.id)
+        ).all()
+    assert [(a.kind, a.name, a.alias, a.version, a.updated_by) for a in aliases] == [
+        ("model", "seoul-guide", "production", 1, "ops"),
+        ("prompt", "support", "production", 2, "lee"),
+    ]
+    assert [(e.kind, e.from_version, e.to_version, e.by, e.reason) for e in history] == [
+        ("prompt", None, 1, "kim", ""),
+        ("model", None, 2, "kim", ""),
+        ("prompt", 1, 2, "lee", ""),
+        ("model", 2, 1, "ops", ""),
+    ]
+
+    downgrade(engine, "0007")
+
+    back = sa.MetaData()
+    back.reflect(engine)
+    with engine.connect() as conn:
+        labels = conn.execute(sa.select(back.tables["prompt_label_events"])).all()
+        model_aliases = conn.execute(sa.select(back.tables["model_aliases"])).all()
+    assert [(e.from_version, e.to_version) for e in labels] == [(None, 1), (1, 2)]
+    assert [(a.alias, a.version) for a in model_aliases] == [("production", 1)]
+    assert "aliases" not in back.tables

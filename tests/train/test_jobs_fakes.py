@@ -173,8 +173,8 @@ def fine_tuning_server(
     folder: Path, tiny_model_dir: Path, *, real_engine: bool = False
 ) -> Iterator[FineTuningServer]:
     from fixtures.server import make_project, run_server
+    from tuneloop.registry import Store
     from tuneloop.serve.app import create_app
-    from tuneloop.store import Store
     from tuneloop.train.local_lora import LocalLoraTrainer
     from tuneloop.train.worker import Worker
 

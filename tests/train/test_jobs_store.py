@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from tuneloop.errors import InvalidRequest, NotFound
-from tuneloop.store import Store
+from tuneloop.registry import Store
 from tuneloop.store.schema import utcnow
 
 

@@ -14,7 +14,7 @@ from tuneloop.data.records import Example, write_records
 from tuneloop.errors import AuthError, DataError, InvalidRequest, TrainError
 from tuneloop.models.catalog import Catalog
 from tuneloop.models.types import Message, SamplingParams
-from tuneloop.store import Store
+from tuneloop.registry import Store
 from tuneloop.train.base import Hyperparameters, Registration, TrainRequest
 from tuneloop.train.openai_trainer import OpenAITrainer, method_for
 

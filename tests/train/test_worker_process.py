@@ -15,7 +15,7 @@ import openai
 import pytest
 
 from fixtures.server import make_project
-from tuneloop.store import Store
+from tuneloop.registry import Store
 
 from .test_jobs_fakes import chat_jsonl, wait_for_status
 

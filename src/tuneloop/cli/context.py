@@ -18,7 +18,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from tuneloop.config import Settings
     from tuneloop.models.catalog import Catalog
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
 __all__ = ["Globals", "catalog", "err", "globals_", "out", "print_json", "settings", "store"]
 
@@ -45,7 +45,7 @@ def settings() -> Settings:
 
 @functools.cache
 def store() -> Store:
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
     return Store.from_settings(settings())
 

@@ -10,13 +10,13 @@ from tuneloop.cli.context import out, print_json, settings
 from tuneloop.cli.options import JsonOption
 
 if TYPE_CHECKING:
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
 app = typer.Typer(help="Inspect and migrate the database schema.", no_args_is_help=True)
 
 
 def _store_unmigrated() -> Store:
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
     return Store.from_settings(settings(), migrate=False)
 

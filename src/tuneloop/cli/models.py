@@ -1,6 +1,7 @@
 """``tuneloop models``: list the models this project can use, register and remove them, and
 manage fine-tuned versions in the model registry (``versions``, ``show``, ``promote``,
-``rollback``, ``history``) — the logic lives in :mod:`tuneloop.registry.models`."""
+``rollback``, ``history``, and the ``alias`` verbs every registry kind shares) — the logic lives in
+:mod:`tuneloop.registry.models`."""
 
 from __future__ import annotations
 
@@ -10,10 +11,20 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from tuneloop.cli.aliases import (
+    ByOption,
+    ForceOption,
+    ReasonOption,
+    alias_app,
+    history_table,
+    move_dict,
+    print_move,
+)
 from tuneloop.cli.context import catalog, out, print_json, store
 from tuneloop.cli.options import JsonOption
 
 app = typer.Typer(help="List, register and remove models.", no_args_is_help=True)
+app.add_typer(alias_app("model", lambda: store().models), name="alias")
 
 
 @app.command("list")
@@ -141,9 +152,6 @@ RefArg = Annotated[
 AliasOption = Annotated[
     str, typer.Option("--alias", help="Alias to move (production, staging, canary …).")
 ]
-ByOption = Annotated[
-    str | None, typer.Option("--by", help="Who moves it (recorded); default: your user name.")
-]
 
 
 def _aliases_of(name: str, version: int) -> list[str]:
@@ -215,63 +223,49 @@ def show(ref: RefArg, as_json: JsonOption = False) -> None:
     out.print(table)
 
 
-def _print_move(name: str, alias: str, previous: int | None, to: int, changed: bool) -> None:
-    if not changed:
-        out.print(f"{name}@{alias} already points at version {to}; nothing changed.")
-    elif previous is None:
-        out.print(f"{name}@{alias} → version {to} (new alias).")
-    else:
-        out.print(f"{name}@{alias}: version {previous} → {to}.")
-
-
 @app.command("promote")
 def promote(
     ref: RefArg,
-    alias: AliasOption = "production",
+    alias: Annotated[
+        str,
+        typer.Option("--to", "--alias", help="Alias to move (production, staging, canary …)."),
+    ] = "production",
+    reason: ReasonOption = "",
+    force: ForceOption = False,
     by: ByOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Point an alias (production by default) at a version; the move is recorded."""
+    """Point an alias (production by default) at a version. A protected alias moves only with a
+    stored, passing gate of that version against the alias's current one (shown), or with
+    --force --reason; every move is recorded."""
     import getpass
 
-    moved = store().models.promote(ref, alias, by=by or getpass.getuser())
+    moved = store().models.promote(
+        ref, alias, by=by or getpass.getuser(), reason=reason, force=force
+    )
     if as_json:
-        print_json(
-            {
-                "name": moved.alias.name,
-                "alias": moved.alias.alias,
-                "version": moved.alias.version,
-                "previous": moved.previous,
-                "changed": moved.changed,
-            }
-        )
+        print_json(move_dict(moved))
         return
-    _print_move(moved.alias.name, alias, moved.previous, moved.alias.version, moved.changed)
+    print_move(moved)
 
 
 @app.command("rollback")
 def rollback(
     name: Annotated[str, typer.Argument(help="Model-registry name, e.g. seoul-guide.")],
     alias: AliasOption = "production",
+    reason: ReasonOption = "",
     by: ByOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Undo an alias's last move: point it back at the version it had before."""
+    """Undo an alias's last move: point it back at the version it had before (a protected
+    alias needs --reason, no gate)."""
     import getpass
 
-    moved = store().models.rollback(name, alias, by=by or getpass.getuser())
+    moved = store().models.rollback(name, alias, by=by or getpass.getuser(), reason=reason)
     if as_json:
-        print_json(
-            {
-                "name": name,
-                "alias": alias,
-                "version": moved.alias.version,
-                "previous": moved.previous,
-                "changed": moved.changed,
-            }
-        )
+        print_json(move_dict(moved))
         return
-    _print_move(name, alias, moved.previous, moved.alias.version, moved.changed)
+    print_move(moved)
 
 
 @app.command("history")
@@ -280,19 +274,11 @@ def history(
     alias: Annotated[str | None, typer.Option("--alias", help="Only this alias.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Every alias move of a model (promotions, roll backs, removals), oldest first."""
-    store().models.versions(name)  # NotFound with a hint for an unknown name
+    """Every alias move of a model (promotions, roll backs, removals) with its gate or reason,
+    oldest first."""
+    store().models.versions(name)  # UnknownReference with a hint for an unknown name
     events = store().models.alias_history(name, alias)
     if as_json:
         print_json([e.as_dict() for e in events])
         return
-    table = Table("when", "alias", "from", "to", "by")
-    for e in events:
-        table.add_row(
-            e.at.strftime("%Y-%m-%d %H:%M:%S"),
-            e.alias,
-            "-" if e.from_version is None else str(e.from_version),
-            "removed" if e.to_version is None else str(e.to_version),
-            e.by,
-        )
-    out.print(table)
+    out.print(history_table(events))

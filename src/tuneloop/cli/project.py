@@ -27,7 +27,7 @@ def init(
     """Create a project: tuneloop.toml, data/ prompts/ evals/ folders and the database."""
     from tuneloop.config import PROJECT_FILE, load_settings, write_project_file
     from tuneloop.errors import ConfigError
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
     from tuneloop.store.engine import masked_url
 
     folder = directory.expanduser().resolve()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from tuneloop.cli.aliases import alias_app
 from tuneloop.cli.context import catalog, err, out, print_json, settings, store
 from tuneloop.cli.options import JsonOption, ModelOption
 
@@ -20,9 +21,10 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Write, check, run, version and compare prompt templates.", no_args_is_help=True
 )
+app.add_typer(alias_app("prompt", lambda: store().prompts), name="alias")
 
 RefArg = Annotated[
-    str, typer.Argument(help="Prompt file, name in prompts/, or NAME@VERSION / NAME@LABEL.")
+    str, typer.Argument(help="Prompt file, name in prompts/, or NAME@VERSION / NAME@ALIAS.")
 ]
 VarOption = Annotated[
     list[str] | None, typer.Option("--var", help="Template variable KEY=VALUE (repeatable).")
@@ -302,9 +304,9 @@ def push(
     file: Annotated[Path, typer.Argument(help="Prompt YAML file to store as a new version.")],
     message: Annotated[str, typer.Option("--message", "-m", help="What changed and why.")] = "",
     author: Annotated[str | None, typer.Option(help="Author; default: your user name.")] = None,
-    label: Annotated[
+    alias: Annotated[
         list[str] | None,
-        typer.Option("--label", help="Also point this label (e.g. staging) at the version."),
+        typer.Option("--alias", help="Also point this alias (e.g. staging) at the version."),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -322,8 +324,8 @@ def push(
     version, created = store().prompts.push(
         prompt.name, freeze(prompt), author=who, message=message
     )
-    for name in label or []:
-        store().prompts.set_label(version.name, name, version.version, by=who)
+    for name in alias or []:
+        store().prompts.set_alias(version.name, name, version.version, by=who)
     if as_json:
         print_json(
             {
@@ -331,43 +333,43 @@ def push(
                 "version": version.version,
                 "content_hash": version.content_hash,
                 "created": created,
-                "labels": label or [],
+                "aliases": alias or [],
             }
         )
         return
     state = "new version" if created else "unchanged: same content as"
     out.print(f"{version.name}@{version.version} ({state} v{version.version})", markup=False)
-    for name in label or []:
-        out.print(f"  label {name} → v{version.version}")
+    for name in alias or []:
+        out.print(f"  alias {name} → v{version.version}")
 
 
 @app.command("list")
 def list_prompts(as_json: JsonOption = False) -> None:
-    """Pushed prompts with their latest version and labels."""
+    """Pushed prompts with their latest version and aliases."""
     summaries = store().prompts.summaries()
     if as_json:
         print_json(
             [
-                {"name": s.name, "latest": s.latest_version, "labels": dict(s.labels)}
+                {"name": s.name, "latest": s.latest_version, "aliases": dict(s.aliases)}
                 for s in summaries
             ]
         )
         return
-    table = Table("name", "latest", "labels")
+    table = Table("name", "latest", "aliases")
     for s in summaries:
-        labels = ", ".join(f"{k}→v{v}" for k, v in sorted(s.labels.items()))
-        table.add_row(s.name, f"v{s.latest_version}", labels)
+        aliases = ", ".join(f"{k}→v{v}" for k, v in sorted(s.aliases.items()))
+        table.add_row(s.name, f"v{s.latest_version}", aliases)
     out.print(table)
 
 
 @app.command("show")
 def show(
-    ref: Annotated[str, typer.Argument(help="NAME, NAME@VERSION or NAME@LABEL.")],
+    ref: Annotated[str, typer.Argument(help="NAME, NAME@VERSION or NAME@ALIAS.")],
     as_json: JsonOption = False,
 ) -> None:
     """Print a stored version's YAML and its metadata."""
     version = store().prompts.get(ref)
-    labels = [k for k, v in store().prompts.labels(version.name).items() if v == version.version]
+    aliases = [k for k, v in store().prompts.aliases(version.name).items() if v == version.version]
     if as_json:
         print_json(
             {
@@ -377,14 +379,15 @@ def show(
                 "author": version.author,
                 "message": version.message,
                 "created_at": version.created_at.isoformat(),
-                "labels": labels,
+                "aliases": aliases,
                 "content": version.content,
             }
         )
         return
     err.print(
         f"[bold]{version.name}@{version.version}[/] by {version.author} "
-        f"{version.created_at:%Y-%m-%d %H:%M} {('labels: ' + ', '.join(labels)) if labels else ''}"
+        f"{version.created_at:%Y-%m-%d %H:%M} "
+        + (f"aliases: {', '.join(aliases)}" if aliases else "")
     )
     if version.message:
         err.print(f"[dim]{version.message}[/]", markup=True)
@@ -395,9 +398,9 @@ def show(
 def history(
     name: Annotated[str, typer.Argument(help="Prompt name.")], as_json: JsonOption = False
 ) -> None:
-    """Every version of a prompt, newest first, and its label moves."""
+    """Every version of a prompt, newest first, and its alias moves."""
     versions = store().prompts.versions(name)
-    events = store().prompts.label_history(name)
+    events = store().prompts.alias_history(name)
     if as_json:
         print_json(
             {
@@ -411,16 +414,7 @@ def history(
                     }
                     for v in versions
                 ],
-                "label_events": [
-                    {
-                        "label": e.label,
-                        "from": e.from_version,
-                        "to": e.to_version,
-                        "at": e.at.isoformat(),
-                        "by": e.by,
-                    }
-                    for e in events
-                ],
+                "alias_events": [e.as_dict() for e in events],
             }
         )
         return
@@ -437,7 +431,8 @@ def history(
     for e in events:
         before = f"v{e.from_version} " if e.from_version else ""
         moved = f"{before}→ v{e.to_version}" if e.to_version else f"{before}→ removed"
-        out.print(f"  {e.at:%Y-%m-%d %H:%M} {e.label}: {moved} by {e.by}", markup=False)
+        why = f" ({e.reason})" if e.reason else ""
+        out.print(f"  {e.at:%Y-%m-%d %H:%M} {e.alias}: {moved} by {e.by}{why}", markup=False)
 
 
 @app.command("diff")
@@ -453,18 +448,6 @@ def diff(
     for line in text.splitlines():
         style = "green" if line.startswith("+") else "red" if line.startswith("-") else None
         out.print(line, style=style, markup=False)
-
-
-@app.command("label")
-def label_cmd(
-    name: Annotated[str, typer.Argument(help="Prompt name.")],
-    label: Annotated[str, typer.Argument(help="Label, e.g. production or staging.")],
-    version: Annotated[int, typer.Argument(help="Version number the label should point to.")],
-    by: Annotated[str | None, typer.Option(help="Who moves it; default: your user name.")] = None,
-) -> None:
-    """Point a label at a version (moving it if it exists); recorded in the history."""
-    record = store().prompts.set_label(name, label, version, by=by or getpass.getuser())
-    out.print(f"{record.name}@{record.label} → v{record.version}", markup=False)
 
 
 @app.command("compare")

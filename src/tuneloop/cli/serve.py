@@ -39,8 +39,8 @@ def serve(
     """Serve /v1/chat/completions, /v1/models and /healthz; requires API keys by default."""
     import uvicorn
 
+    from tuneloop.registry import Store
     from tuneloop.serve.app import INSECURE_ENV
-    from tuneloop.store import Store
 
     cfg = settings()
     host = cfg.server.host if host is None else host

@@ -29,7 +29,7 @@ from tuneloop.cli.options import JsonOption
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
     from tuneloop.train.base import JobEvent, TrainJob
     from tuneloop.train.config import TrainConfig
     from tuneloop.train.run import TrainRun

@@ -42,8 +42,8 @@ from tuneloop.errors import DataError
 
 if TYPE_CHECKING:
     from tuneloop.models.base import ChatModel
+    from tuneloop.registry import Store
     from tuneloop.registry.datasets import DatasetVersion
-    from tuneloop.store import Store
 
 __all__ = [
     "PrepareConfig",

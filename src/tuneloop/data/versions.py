@@ -6,10 +6,12 @@ The registry (:mod:`tuneloop.registry.datasets`) stores bytes and metadata and k
 records; this module is where record files are checked (every line parses) before they become a
 version, so a broken file can never be versioned.
 
-Argument syntax used by every data command that reads records::
+Argument syntax used by every data command that reads records — the registry's one data
+reference parser (:func:`tuneloop.registry.refs.parse_data_ref`)::
 
     work/clean.jsonl        a record file
     seoul-qa@3:train        split "train" of version 3 of dataset seoul-qa
+    seoul-qa@production:train   split "train" of the version the alias production names
     seoul-qa:test           split "test" of the latest version
     seoul-qa@3              the only split of version 3 (an error if it has several)
 """
@@ -23,12 +25,13 @@ from typing import TYPE_CHECKING, Any
 from tuneloop.data.card import dataset_card, dataset_counts
 from tuneloop.data.records import Record, read_records
 from tuneloop.errors import DataError
+from tuneloop.registry.refs import parse_data_ref
 
 if TYPE_CHECKING:
+    from tuneloop.registry import Store
     from tuneloop.registry.datasets import DatasetVersion
-    from tuneloop.store import Store
 
-__all__ = ["load_records", "parse_split_ref", "push_dataset", "read_split"]
+__all__ = ["load_records", "push_dataset", "read_split"]
 
 
 def push_dataset(
@@ -63,38 +66,19 @@ def read_split(store: Store, version: DatasetVersion, split: str) -> list[Record
     return list(read_records(store.datasets.path(version, split)))
 
 
-def parse_split_ref(arg: str) -> tuple[str, str | None]:
-    """``seoul-qa@3:train`` → (``seoul-qa@3``, ``train``); no ``:`` → (arg, None)."""
-    ref, colon, split = arg.rpartition(":")
-    if not colon:
-        return arg, None
-    if not split:
-        raise DataError(f"{arg!r} names no split after ':'.", hint="Write e.g. seoul-qa@3:train.")
-    return ref, split
-
-
 def load_records(arg: str, store: Store | None = None) -> list[Record]:
     """Records from a record file path or a dataset reference (see the module docstring).
 
     ``store`` is only needed (and only opened by callers) for references; a path that exists is
     always read as a file.
     """
-    path = Path(arg)
-    if path.exists():
-        return list(read_records(path))
-    if store is None or ("@" not in arg and ":" not in arg):
+    ref = parse_data_ref(arg)
+    if ref.path is not None and ref.path.exists():
+        return list(read_records(ref.path))
+    if store is None or ref.dataset is None:
         raise DataError(
             f"{arg}: no such file.",
             hint="Give a record file, or a dataset version such as seoul-qa@3:train "
             "(see `tuneloop data list`).",
         )
-    ref, split = parse_split_ref(arg)
-    version = store.datasets.get(ref)
-    if split is None:
-        if len(version.files) != 1:
-            raise DataError(
-                f"Dataset {version.ref} has several splits ({', '.join(version.splits)}).",
-                hint=f"Name one, e.g. {version.ref}:{version.splits[0]}.",
-            )
-        split = version.splits[0]
-    return read_split(store, version, split)
+    return list(read_records(store.datasets.split(ref).path))

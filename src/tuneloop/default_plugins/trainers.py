@@ -10,7 +10,7 @@ from tuneloop.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from tuneloop.config import Settings
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
     from tuneloop.train.base import Trainer
     from tuneloop.train.registry import TrainerFactory
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from tuneloop.config import Settings
     from tuneloop.evaluate.suite import Suite
     from tuneloop.models.base import ChatModel
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
 __all__ = [
     "BASELINES",

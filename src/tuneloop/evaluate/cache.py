@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from tuneloop.models.base import ChatModel
     from tuneloop.models.identity import ResolvedModel
     from tuneloop.models.types import SamplingParams
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
 __all__ = [
     "CachedResponse",

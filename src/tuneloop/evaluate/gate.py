@@ -39,7 +39,7 @@ from tuneloop.evaluate.bootstrap import MIN_PAIRS, paired_bootstrap
 from tuneloop.evaluate.results import CaseResult, EvalRun
 
 if TYPE_CHECKING:
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
     from tuneloop.store.gate_results import GateRecord
 
 __all__ = ["Check", "GateOutcome", "GateResult", "GateSettings", "gate", "record_gate"]

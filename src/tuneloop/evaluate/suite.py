@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from tuneloop.evaluate.metrics.base import EvalCase
     from tuneloop.models.types import SamplingParams
     from tuneloop.prompts.template import PromptFile
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
 __all__ = [
     "CaseSpec",
@@ -562,10 +562,13 @@ def _check_ids(cases: Sequence[SuiteCase]) -> None:
 
 
 def _cases_from(item: CasesFrom, base: Path, where: str, store: Store | None) -> list[SuiteCase]:
-    path = (base / item.source).expanduser()
+    from tuneloop.registry.refs import parse_data_ref
+
+    ref = parse_data_ref(item.source, base=base, param="cases_from")
+    path = ref.path if ref.path is not None else (base / item.source).expanduser()
     if path.is_file():
         cases = read_case_file(path)
-    elif "@" in item.source or ":" in item.source:
+    elif ref.dataset is not None:
         cases = _dataset_cases(item.source, where, store)
     else:
         raise DataError(

@@ -30,8 +30,8 @@ from tuneloop.plugins import collect
 
 if TYPE_CHECKING:
     from tuneloop.config import Settings
+    from tuneloop.registry import Store
     from tuneloop.registry.models import ModelVersion
-    from tuneloop.store import Store
 
 __all__ = [
     "BackendFactory",

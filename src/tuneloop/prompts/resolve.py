@@ -17,7 +17,7 @@ from tuneloop.prompts.template import PromptFile, load_prompt, parse_prompt
 
 if TYPE_CHECKING:
     from tuneloop.config import Settings
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
 __all__ = ["freeze", "prompts_dir", "resolve_prompt"]
 

@@ -10,13 +10,14 @@ Why the pipeline is stored with the data: "how was this made?" must be answerabl
 the steps, their parameters and seeds, and the parent version are part of the version, next to a
 generated dataset card (markdown) that a person can read.
 
-References are the same as for prompts (:mod:`tuneloop.registry.refs`): ``seoul-qa``,
-``seoul-qa@latest``, ``seoul-qa@3``.
+References are those of every registry (:mod:`tuneloop.registry.refs`): ``seoul-qa``,
+``seoul-qa@latest``, ``seoul-qa@3``, ``seoul-qa@production`` (an alias, as for prompts and
+models; dataset aliases are never gated), and with a split ``seoul-qa@production:train``
+(:meth:`DatasetRegistry.split`).
 """
 
 from __future__ import annotations
 
-import builtins
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -25,20 +26,35 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tuneloop.errors import DataError, NotFound
+from tuneloop.errors import BadReference, DataError, UnknownReference
 from tuneloop.registry import refs
-from tuneloop.registry.refs import LATEST
+from tuneloop.registry.core import KindInfo, Versioned
+from tuneloop.registry.refs import DataRef
 from tuneloop.store.artifacts import ArtifactStore
-from tuneloop.store.engine import session_scope, write_with_retry
 from tuneloop.store.schema import DatasetVersionRow
 
-__all__ = ["MEDIA_TYPE", "DatasetRegistry", "DatasetVersion", "files_hash", "parse_dataset_ref"]
+__all__ = [
+    "MEDIA_TYPE",
+    "DatasetRegistry",
+    "DatasetSplit",
+    "DatasetVersion",
+    "files_hash",
+    "parse_dataset_ref",
+]
 
 MEDIA_TYPE = "application/x-ndjson"
-_SPLIT = refs.LABEL_PATTERN
+_SPLIT = refs.SPLIT_PATTERN
+
+INFO = KindInfo(
+    kind="dataset",
+    create_hint="No dataset has been pushed yet; make one with `tuneloop data prepare` or push "
+    "files with `tuneloop data push`.",
+    list_command="tuneloop data list",
+    alias_command="tuneloop data alias set {name}@{version} {alias}",
+)
 
 
 @dataclass(frozen=True)
@@ -70,15 +86,24 @@ class DatasetVersion:
 
 
 def parse_dataset_ref(ref: str) -> tuple[str, int | str]:
-    """``name[@version|@latest]`` → (name, number or ``"latest"``); :class:`DataError` if bad."""
-    name, selector = refs.parse_ref(ref, kind="dataset", error=DataError)
-    if isinstance(selector, str) and selector != LATEST:
-        raise DataError(
-            f"Bad dataset reference {ref!r}: datasets have versions, not labels.",
-            hint=f"Use {name}, {name}@latest or {name}@3.",
-            param="ref",
-        )
-    return name, selector
+    """``name[@version|@latest|@alias]`` → (name, number, ``"latest"`` or alias);
+    :class:`BadReference` if malformed."""
+    parsed = refs.parse_ref(ref, kind="dataset")
+    return parsed.name, parsed.selector
+
+
+@dataclass(frozen=True)
+class DatasetSplit:
+    """One split of one version, resolved from a data reference: the record file to read."""
+
+    version: DatasetVersion
+    split: str
+    path: Path
+
+    @property
+    def ref(self) -> str:
+        """``name@version:split``, the pinned form of whatever reference named it."""
+        return f"{self.version.ref}:{self.split}"
 
 
 def files_hash(files: Mapping[str, str]) -> str:
@@ -103,16 +128,12 @@ def _version(row: DatasetVersionRow) -> DatasetVersion:
     )
 
 
-def _latest(session: Session, name: str) -> int:
-    query = select(func.max(DatasetVersionRow.version)).where(DatasetVersionRow.name == name)
-    return session.scalar(query) or 0
-
-
-class DatasetRegistry:
-    """The ``dataset_versions`` table plus the split files in the artifact store."""
+class DatasetRegistry(Versioned[DatasetVersionRow, DatasetVersion]):
+    """The ``dataset_versions`` table, the dataset rows of ``aliases`` / ``alias_events``, and the
+    split files in the artifact store."""
 
     def __init__(self, engine: Engine, artifacts: ArtifactStore) -> None:
-        self._engine = engine
+        super().__init__(engine, DatasetVersionRow, _version, INFO)
         self._artifacts = artifacts
 
     def push(
@@ -134,7 +155,7 @@ class DatasetRegistry:
         adds the row. If a version of ``name`` already has exactly these files, it comes back
         with ``False``.
         """
-        refs.check_name(name, kind="dataset", error=DataError)
+        refs.check_name(name, kind="dataset")
         if not files:
             raise DataError(
                 f"Cannot push dataset {name!r} without files.",
@@ -165,7 +186,7 @@ class DatasetRegistry:
                 return _version(same), False
             row = DatasetVersionRow(
                 name=name,
-                version=_latest(session, name) + 1,
+                version=self._latest_number(session, name) + 1,
                 content_hash=digest,
                 parent=parent,
                 files=hashes,
@@ -179,62 +200,12 @@ class DatasetRegistry:
             session.flush()
             return _version(row), True
 
-        return write_with_retry(self._engine, write, f"push dataset {name!r}")
-
-    def get(self, ref: str) -> DatasetVersion:
-        """The version ``ref`` names; :class:`NotFound` (hint: what exists) if there is none."""
-        name, selector = parse_dataset_ref(ref)
-        with session_scope(self._engine) as session:
-            latest = _latest(session, name)
-            if latest == 0:
-                raise self._unknown_name(session, name)
-            version = latest if selector == LATEST else int(selector)
-            row = session.scalar(
-                select(DatasetVersionRow).where(
-                    DatasetVersionRow.name == name, DatasetVersionRow.version == version
-                )
-            )
-            if row is None:
-                raise NotFound(
-                    f"Dataset {name!r} has no version {version}.",
-                    hint=f"{name} has versions 1 to {latest}; see `tuneloop data list`.",
-                    param="ref",
-                )
-            return _version(row)
-
-    def versions(self, name: str) -> builtins.list[DatasetVersion]:
-        """Every version of ``name``, oldest first (empty if the name is unknown)."""
-        with session_scope(self._engine) as session:
-            rows = session.scalars(
-                select(DatasetVersionRow)
-                .where(DatasetVersionRow.name == name)
-                .order_by(DatasetVersionRow.version)
-            )
-            return [_version(row) for row in rows]
-
-    def latest(self) -> builtins.list[DatasetVersion]:
-        """The newest version of every dataset, by name."""
-        with session_scope(self._engine) as session:
-            newest = (
-                select(DatasetVersionRow.name, func.max(DatasetVersionRow.version).label("v"))
-                .group_by(DatasetVersionRow.name)
-                .subquery()
-            )
-            rows = session.scalars(
-                select(DatasetVersionRow)
-                .join(
-                    newest,
-                    (DatasetVersionRow.name == newest.c.name)
-                    & (DatasetVersionRow.version == newest.c.v),
-                )
-                .order_by(DatasetVersionRow.name)
-            )
-            return [_version(row) for row in rows]
+        return self._write(write, f"push dataset {name!r}")
 
     def path(self, version: DatasetVersion, split: str, *, verify: bool = True) -> Path:
         """The record file of ``split`` in ``version`` (checked against its hash if ``verify``)."""
         if split not in version.files:
-            raise NotFound(
+            raise UnknownReference(
                 f"Dataset {version.ref} has no split {split!r}.",
                 hint=f"Its splits: {', '.join(version.splits)}.",
                 param="split",
@@ -244,17 +215,28 @@ class DatasetRegistry:
             self._artifacts.read(sha, verify=True)
         return self._artifacts.path_for(sha)
 
-    @staticmethod
-    def _unknown_name(session: Session, name: str) -> NotFound:
-        names = list(
-            session.scalars(
-                select(DatasetVersionRow.name).distinct().order_by(DatasetVersionRow.name).limit(21)
+    def split(self, ref: DataRef | str, *, verify: bool = True) -> DatasetSplit:
+        """The split a dataset reference names (``seoul-qa@3:train``, ``seoul-qa@production:test``,
+        or ``seoul-qa@3`` when that version has one split), pinned to its version.
+
+        Raises :class:`BadReference` when ``ref`` is not a dataset reference or names no split of
+        a version with several, and :class:`UnknownReference` for what does not exist.
+        """
+        data = refs.parse_data_ref(ref) if isinstance(ref, str) else ref
+        if data.dataset is None:
+            raise BadReference(
+                f"{data.text!r} is not a dataset reference.",
+                hint="Write NAME@VERSION:SPLIT, e.g. seoul-qa@3:train (`tuneloop data list`).",
+                param="ref",
             )
-        )
-        if not names:
-            hint = "No dataset has been pushed yet; make one with `tuneloop data prepare` or push "
-            hint += "files with `tuneloop data push`."
-        else:
-            shown = ", ".join(names[:20]) + (", …" if len(names) > 20 else "")
-            hint = f"Datasets: {shown}."
-        return NotFound(f"No dataset named {name!r}.", hint=hint, param="ref")
+        version = self.get(data.dataset)
+        split = data.split
+        if split is None:
+            if len(version.files) != 1:
+                raise BadReference(
+                    f"Dataset {version.ref} has several splits ({', '.join(version.splits)}).",
+                    hint=f"Name one, e.g. {data.dataset}:{version.splits[0]}.",
+                    param="ref",
+                )
+            split = version.splits[0]
+        return DatasetSplit(version, split, self.path(version, split, verify=verify))

@@ -15,11 +15,11 @@ from starlette.middleware.base import RequestResponseEndpoint
 from tuneloop import __version__
 from tuneloop.config import Settings, load_settings
 from tuneloop.models.catalog import Catalog
+from tuneloop.registry import Store
 from tuneloop.serve.errors import install_error_handlers
 from tuneloop.serve.openapi import install_openapi
 from tuneloop.serve.routes import chat, files, fine_tuning, health, models
 from tuneloop.serve.state import ServerState
-from tuneloop.store import Store
 from tuneloop.train.base import Trainer
 
 __all__ = ["INSECURE_ENV", "app_from_env", "create_app"]

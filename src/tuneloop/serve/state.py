@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from tuneloop.config import Settings
 from tuneloop.models.catalog import Catalog
-from tuneloop.store import Store
+from tuneloop.registry import Store
 
 __all__ = ["ServerState"]
 

@@ -11,9 +11,11 @@ so they are safe to keep after the transaction, to pass between threads and to s
         record, key = store.keys.create("ci")
         store.registrations.register("support-bot", "transformers", {"path": "..."})
         artifact = store.artifacts.put_bytes(b"...", media_type="application/jsonl")
-        version, created = store.prompts.push("support", yaml_text, author="kim")
-        dataset, created = store.datasets.push("seoul-qa", {"train": "train.jsonl"}, author="kim")
-        model = store.models.get("seoul-guide@production")
+
+The versioned registries (prompts, datasets, models) build on this store and are not part of it —
+the store never imports :mod:`tuneloop.registry`, so the two form no cycle. Open
+:class:`tuneloop.registry.Store`, this class plus ``prompts``, ``datasets`` and ``models``, where
+they are needed (the CLI, the server and the worker do).
 """
 
 from __future__ import annotations
@@ -21,9 +23,8 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tuneloop.store.artifacts import ArtifactRecord, ArtifactStore
@@ -41,9 +42,6 @@ from tuneloop.store.train_jobs import TrainJobs
 
 if TYPE_CHECKING:
     from tuneloop.config import Settings
-    from tuneloop.registry.datasets import DatasetRegistry
-    from tuneloop.registry.models import ModelRegistry
-    from tuneloop.registry.prompts import PromptRegistry
 
 __all__ = [
     "ApiKeyRecord",
@@ -64,26 +62,6 @@ __all__ = [
     "session_scope",
     "upgrade",
 ]
-
-
-def _prompt_registry(engine: Engine) -> PromptRegistry:
-    # Imported here: tuneloop.registry builds on tuneloop.store, so a module-level import would be
-    # circular whenever tuneloop.registry is imported first.
-    from tuneloop.registry.prompts import PromptRegistry
-
-    return PromptRegistry(engine)
-
-
-def _dataset_registry(engine: Engine, artifacts: ArtifactStore) -> DatasetRegistry:
-    from tuneloop.registry.datasets import DatasetRegistry
-
-    return DatasetRegistry(engine, artifacts)
-
-
-def _model_registry(engine: Engine) -> ModelRegistry:
-    from tuneloop.registry.models import ModelRegistry
-
-    return ModelRegistry(engine)
 
 
 class Store:
@@ -112,10 +90,7 @@ class Store:
         self.registrations = Registrations(self.engine)
         self.artifacts = ArtifactStore(self.engine, self.artifact_dir)
         self.projects = Projects(self.engine)
-        self.prompts: PromptRegistry = _prompt_registry(self.engine)
         self.prompt_runs = PromptRuns(self.engine)
-        self.datasets: DatasetRegistry = _dataset_registry(self.engine, self.artifacts)
-        self.models: ModelRegistry = _model_registry(self.engine)
         self.eval_runs = EvalRuns(self.engine)
         self.response_cache = CachedResponses(self.engine)
         self.files = Files(self.engine, self.artifacts)
@@ -135,7 +110,7 @@ class Store:
         """Close every pooled connection; the store is unusable afterwards."""
         self.engine.dispose()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
@@ -35,6 +36,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "AliasEventRow",
+    "AliasRow",
     "ApiKey",
     "Artifact",
     "Base",
@@ -43,13 +46,9 @@ __all__ = [
     "EvalRunRow",
     "FileRow",
     "GateResultRow",
-    "ModelAliasEventRow",
-    "ModelAliasRow",
     "ModelRegistrationRow",
     "ModelVersionRow",
     "Project",
-    "PromptLabelEventRow",
-    "PromptLabelRow",
     "PromptRunResultRow",
     "PromptRunRow",
     "PromptVersionRow",
@@ -177,39 +176,6 @@ class PromptVersionRow(Base):
     author: Mapped[str] = mapped_column(String(200))
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class PromptLabelRow(Base):
-    """Where a label (production, staging …) of a prompt points now; it must name a version."""
-
-    __tablename__ = "prompt_labels"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["name", "version"],
-            ["prompt_versions.name", "prompt_versions.version"],
-            name="fk_prompt_labels_name_prompt_versions",
-        ),
-    )
-
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    label: Mapped[str] = mapped_column(String(100), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_by: Mapped[str] = mapped_column(String(200))
-
-
-class PromptLabelEventRow(Base):
-    """One move of a label: set (``from_version`` null), moved, or removed (``to_version`` null)."""
-
-    __tablename__ = "prompt_label_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), index=True)
-    label: Mapped[str] = mapped_column(String(100))
-    from_version: Mapped[int | None] = mapped_column(Integer)
-    to_version: Mapped[int | None] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    by: Mapped[str] = mapped_column(String(200))
 
 
 class PromptRunRow(Base):
@@ -472,18 +438,18 @@ class ModelVersionRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ModelAliasRow(Base):
-    """Where an alias (production, staging …) of a model name points now."""
+class AliasRow(Base):
+    """Where an alias (production, staging …) of a prompt, dataset or model points now.
 
-    __tablename__ = "model_aliases"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["name", "version"],
-            ["model_versions.name", "model_versions.version"],
-            name="fk_model_aliases_name_model_versions",
-        ),
-    )
+    One table for all three kinds (``kind`` is ``prompt``, ``dataset`` or ``model``), because an
+    alias means the same thing for each: a movable name for one immutable version. There is no
+    foreign key to the three version tables; :mod:`tuneloop.registry.core` checks the version
+    exists in the same transaction that moves the alias.
+    """
 
+    __tablename__ = "aliases"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     alias: Mapped[str] = mapped_column(String(100), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
@@ -491,18 +457,24 @@ class ModelAliasRow(Base):
     updated_by: Mapped[str] = mapped_column(String(200))
 
 
-class ModelAliasEventRow(Base):
-    """One move of a model alias (promotion or roll back), for the audit trail."""
+class AliasEventRow(Base):
+    """One move of an alias — set (``from_version`` null), moved, or removed (``to_version``
+    null) — with why: ``reason`` (required for forced moves and roll backs of protected aliases)
+    and ``gate_id``, the stored gate result that allowed a protected move."""
 
-    __tablename__ = "model_alias_events"
+    __tablename__ = "alias_events"
+    __table_args__ = (Index("ix_alias_events_kind_name", "kind", "name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
     alias: Mapped[str] = mapped_column(String(100))
     from_version: Mapped[int | None] = mapped_column(Integer)
     to_version: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    gate_id: Mapped[str | None] = mapped_column(String(40))
 
 
 class GateResultRow(Base):

@@ -40,7 +40,7 @@ from tuneloop.train.finish import model_name_for
 from tuneloop.yamlfile import load_yaml, validate_yaml
 
 if TYPE_CHECKING:
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
 __all__ = [
     "DEFAULT_TRAINER",

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from tuneloop.train.config import TrainConfig, resolve_data
 
 if TYPE_CHECKING:
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
 __all__ = ["OpenAICost", "RunEstimate", "estimate_run"]
 

@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 from tuneloop.errors import DataError, NotFound
 
 if TYPE_CHECKING:
+    from tuneloop.registry import Store
     from tuneloop.registry.models import ModelVersion
-    from tuneloop.store import Store
     from tuneloop.train.base import TrainJob
 
 __all__ = [

@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 from tuneloop.data.records import Example, Source, read_records
 from tuneloop.errors import DataError, InvalidRequest, NotFound, TrainError
-from tuneloop.store.files import FILE_ID_PREFIX
+from tuneloop.registry.refs import parse_data_ref
 from tuneloop.store.train_jobs import JOB_PREFIX
 from tuneloop.train.base import Checkpoint, JobEvent, Trainer, TrainJob, TrainRequest
 
 if TYPE_CHECKING:
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
 __all__ = [
     "MAX_SUFFIX",
@@ -103,38 +103,27 @@ class TrainingData:
 def data_path(ref: str, store: Store | None, param: str = "training_file") -> Path:
     """The file holding the data ``ref`` names: an uploaded file (purpose fine-tune), a path,
     or a dataset split (``seoul-qa@1:train``; a one-split version without ``:split``)."""
-    if ref.startswith(FILE_ID_PREFIX):
+    data = parse_data_ref(ref, param=param)
+    if data.file_id is not None:
         if store is None:
             raise DataError(f"{ref}: an uploaded file id needs the project's store.")
-        record = store.files.get(ref)
+        record = store.files.get(data.file_id)
         if record.purpose != "fine-tune":
             raise InvalidRequest(
                 f"File {ref} was uploaded with purpose {record.purpose!r}; fine-tuning needs "
                 "purpose 'fine-tune'.",
                 param=param,
             )
-        return store.files.path(ref)
-    path = Path(ref).expanduser()
-    if path.exists():
-        return path
-    if store is None or ("@" not in ref and ":" not in ref):
+        return store.files.path(data.file_id)
+    if data.path is not None and data.path.exists():
+        return data.path
+    if store is None or data.dataset is None:
         raise DataError(
             f"{ref}: no such file, uploaded file or dataset version.",
             hint="Give a dataset split such as seoul-qa@1:train (`tuneloop data list`), a record "
             "or chat JSONL file, or an uploaded file id (file-…).",
         )
-    from tuneloop.data.versions import parse_split_ref
-
-    dataset_ref, split = parse_split_ref(ref)
-    version = store.datasets.get(dataset_ref)
-    if split is None:
-        if len(version.files) != 1:
-            raise DataError(
-                f"Dataset {version.ref} has several splits ({', '.join(version.splits)}).",
-                hint=f"Name one, e.g. {version.ref}:{version.splits[0]}.",
-            )
-        split = version.splits[0]
-    return store.datasets.path(version, split)
+    return store.datasets.split(data).path
 
 
 def _openai_examples(path: Path, ref: str) -> list[Example]:

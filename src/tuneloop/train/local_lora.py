@@ -47,7 +47,7 @@ from tuneloop.train.jobs import (
 if TYPE_CHECKING:
     from tuneloop.config import Settings
     from tuneloop.data.records import Example
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
     from tuneloop.train.worker import RunControl
 
 __all__ = ["ADAPTER_DIR", "LocalLoraTrainer", "SftEngine"]

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     import openai
 
     from tuneloop.config import Settings
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
 __all__ = ["OPENAI_KNOBS", "OpenAITrainer", "method_for"]
 

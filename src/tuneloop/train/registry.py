@@ -17,7 +17,7 @@ from tuneloop.plugins import collect
 
 if TYPE_CHECKING:
     from tuneloop.config import Settings
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
     from tuneloop.train.base import Trainer
 
 __all__ = ["TrainerFactory", "get_trainer", "trainer_factories"]

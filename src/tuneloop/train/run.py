@@ -26,7 +26,7 @@ from tuneloop.train.worker import ExecutableTrainer, Worker
 
 if TYPE_CHECKING:
     from tuneloop.config import Settings
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
     from tuneloop.train.base import Trainer, TrainJob
     from tuneloop.train.config import TrainConfig
 

@@ -38,7 +38,7 @@ from tuneloop.train.base import TrainJob
 
 if TYPE_CHECKING:
     from tuneloop.config import Settings
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
 __all__ = [
     "ExecutableTrainer",
@@ -257,7 +257,7 @@ def run_worker_process(
     import signal
 
     from tuneloop.config import load_settings
-    from tuneloop.store import Store
+    from tuneloop.registry import Store
 
     settings = load_settings(project)
     with Store.from_settings(settings) as store:

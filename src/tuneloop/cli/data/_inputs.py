@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tuneloop.cli.context import store
@@ -12,11 +11,14 @@ if TYPE_CHECKING:
 
 __all__ = ["SOURCE_HELP", "load_source"]
 
-SOURCE_HELP = "Record file, or a dataset split such as seoul-qa@3:train."
+SOURCE_HELP = (
+    "Record file, or a dataset split such as seoul-qa@3:train or seoul-qa@production:test."
+)
 
 
 def load_source(arg: str) -> list[Record]:
     """Records of ``arg``; the project's store is opened only for a dataset reference."""
     from tuneloop.data.versions import load_records
+    from tuneloop.registry.refs import parse_data_ref
 
-    return load_records(arg, None if Path(arg).exists() else store())
+    return load_records(arg, store() if parse_data_ref(arg).dataset is not None else None)

@@ -1,4 +1,5 @@
-"""``tuneloop data push / list / show``: immutable dataset versions with their card."""
+"""``tuneloop data push / list / show / alias``: immutable dataset versions with their card, and
+the aliases (``seoul-qa@production``) every registry kind shares."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import typer
 from rich.markdown import Markdown
 from rich.table import Table
 
+from tuneloop.cli.aliases import alias_app
 from tuneloop.cli.context import out, print_json, store
 from tuneloop.cli.data._app import app
 from tuneloop.cli.options import JsonOption
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
     from tuneloop.registry.datasets import DatasetVersion
 
 __all__ = ["app", "list_datasets", "push", "show"]
+
+app.add_typer(alias_app("dataset", lambda: store().datasets), name="alias")
 
 
 def _split_files(specs: list[str]) -> dict[str, Path]:
@@ -101,16 +105,23 @@ def list_datasets(
     """List datasets (newest version of each), or every version of one dataset."""
     registry = store().datasets
     versions = registry.versions(name) if name else registry.latest()
-    if name and not versions:
-        registry.get(name)  # raises NotFound with the names that exist
+    by_version: dict[tuple[str, int], list[str]] = {}
+    for alias in registry.all_aliases():
+        by_version.setdefault((alias.name, alias.version), []).append(alias.alias)
     if json_output:
-        print_json([version_dict(v) for v in versions])
+        print_json(
+            [
+                {**version_dict(v), "aliases": by_version.get((v.name, v.version), [])}
+                for v in versions
+            ]
+        )
         return
-    table = Table("dataset", "splits", "records", "created", "author", "message")
+    table = Table("dataset", "aliases", "splits", "records", "created", "author", "message")
     for v in versions:
         splits = " ".join(f"{s}:{v.counts['splits'][s]['records']}" for s in v.splits)
         table.add_row(
             v.ref,
+            ", ".join(by_version.get((v.name, v.version), [])),
             splits,
             str(v.counts.get("total", "")),
             v.created_at.strftime("%Y-%m-%d %H:%M"),
@@ -125,7 +136,9 @@ def list_datasets(
 
 @app.command()
 def show(
-    ref: Annotated[str, typer.Argument(help="Dataset version: NAME, NAME@3 or NAME@latest.")],
+    ref: Annotated[
+        str, typer.Argument(help="Dataset version: NAME, NAME@3, NAME@latest or NAME@ALIAS.")
+    ],
     card: Annotated[bool, typer.Option("--card", help="Print only the dataset card.")] = False,
     json_output: JsonOption = False,
 ) -> None:

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from tuneloop.errors import InvalidRequest, ModelNotFound, NotFound, TrainError
+from tuneloop.registry.refs import parse_data_ref
 from tuneloop.serve.auth import check_model_access, require_scope
 from tuneloop.serve.fine_tuning_schemas import (
     CheckpointMetrics,
@@ -43,7 +44,6 @@ from tuneloop.serve.fine_tuning_schemas import (
     SupervisedMethod,
 )
 from tuneloop.serve.routes.chat import ERRORS
-from tuneloop.store.files import FILE_ID_PREFIX
 from tuneloop.train.base import (
     Checkpoint,
     Hyperparameters,
@@ -189,9 +189,10 @@ def _check_model(request: Request, model: str) -> None:
 
 def _check_data_ref(ref: str | None, param: str) -> None:
     # A client names uploaded files or dataset versions, never paths on the server's disk.
-    if ref is None or ref.startswith(FILE_ID_PREFIX):
+    if ref is None:
         return
-    if "/" in ref or "\\" in ref or not ("@" in ref or ":" in ref):
+    source = parse_data_ref(ref, param=param).source
+    if source == "path":
         raise InvalidRequest(
             f"Invalid {param} {ref!r}: give an uploaded file id (file-…) or a dataset split "
             "such as seoul-qa@1:train.",
