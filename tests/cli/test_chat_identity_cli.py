@@ -15,7 +15,7 @@ def _stage(project: Path) -> None:
             "seoul-guide", model_id="ft:one", backend="echo", config={"build": 1},
             base_model="smollm2-135m", author="test",
         )  # fmt: skip
-        store.models.promote(version.ref, "production", by="test")
+        store.models.promote(version.ref, "production", by="test", force=True, reason="test setup")
 
 
 def test_chat_json_names_the_version_and_hash_it_talked_to(invoke, project):

@@ -76,7 +76,9 @@ def test_a_run_shows_the_alias_the_version_and_the_hash(invoke, run_cli, project
 def test_gate_stores_its_decision_about_two_versions(invoke, project, suite):
     stage(project, "ft:one")
     with Store.from_settings(load_settings(project)) as store:
-        store.models.promote("seoul-guide@1", "production", by="test")
+        store.models.promote(
+            "seoul-guide@1", "production", by="test", force=True, reason="test setup"
+        )
     baseline = eval_run(invoke, project, suite, "seoul-guide@production")
     stage(project, "ft:two")
     candidate = eval_run(invoke, project, suite, "seoul-guide@staging")

@@ -50,7 +50,7 @@ def versions(store):
             "seoul-guide", model_id=model_id, backend="local", config={"path": "/nowhere"},
             base_model="smollm2-135m", author="test",
         )  # fmt: skip
-    store.models.promote("seoul-guide@1", "production", by="test")
+    store.models.promote("seoul-guide@1", "production", by="test", force=True, reason="test setup")
     return store
 
 

@@ -49,15 +49,15 @@ def test_an_alias_resolves_to_its_version_and_a_new_version_changes_the_identity
 
 def test_load_builds_the_resolved_version_even_after_the_alias_moved(store, tmp_path):
     v1 = register(store, "guide", "ft:g1", {"note": "first"})
-    store.models.promote(f"guide@{v1}", "production", by="test")
+    store.models.promote(f"guide@{v1}", "staging", by="test")
     catalog = Catalog(Settings(project_dir=tmp_path), store, hashes=HashCache(None))
-    resolved = catalog.resolve("guide@production")
+    resolved = catalog.resolve("guide@staging")
     v2 = register(store, "guide", "ft:g2", {"note": "second"})
-    store.models.promote(f"guide@{v2}", "production", by="test")
+    store.models.promote(f"guide@{v2}", "staging", by="test")
     model = catalog.load(resolved)
     assert isinstance(model, EchoModel)
     assert catalog.load(resolved) is model  # cached per identity
-    assert catalog.load(catalog.resolve("guide@production")) is not model
+    assert catalog.load(catalog.resolve("guide@staging")) is not model
 
 
 def test_builtins_registrations_and_ad_hoc_names_are_their_own_version(store, tmp_path):

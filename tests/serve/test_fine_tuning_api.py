@@ -125,7 +125,7 @@ def test_client_metadata_cannot_register_over_or_promote_a_project_model(
         author="kim",
         dataset_ref="seoul-qa@1",
     )
-    registry.promote(owned.ref, "production", by="kim")
+    registry.promote(owned.ref, "production", by="kim", force=True, reason="test setup")
     claims = {"model_name": "seoul-guide", "promote_to": "production", "dataset_ref": "seoul-qa@9"}
 
     job = client.fine_tuning.jobs.create(

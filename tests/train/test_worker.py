@@ -231,7 +231,7 @@ def test_client_metadata_is_never_read_and_no_alias_ever_moves(setup):
     store, _engine, trainer, start, worker = setup
     trusted = start(registration=Registration(model_name="seoul-guide"))
     worker().run_once()
-    store.models.promote("seoul-guide@1", "production", by="kim")
+    store.models.promote("seoul-guide@1", "production", by="kim", force=True, reason="test setup")
     claims = {"model_name": "seoul-guide", "promote_to": "production", "dataset_ref": "x@9"}
 
     job = start(metadata=claims)

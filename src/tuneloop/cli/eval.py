@@ -302,6 +302,3 @@ def list_runs(
             means,
         )
     out.print(table)
-
-
-from tuneloop.cli import eval_calibrate  # noqa: E402, F401  (registers `eval calibrate`)

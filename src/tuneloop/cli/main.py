@@ -21,6 +21,7 @@ from tuneloop.cli import (
     db,
     eval,
     eval_analysis,  # noqa: F401  (registers `eval report / compare / gate`)
+    eval_calibrate,  # noqa: F401  (registers `eval calibrate`)
     keys,
     models,
     project,
