@@ -75,20 +75,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # Known imports against the table, each to be fixed by moving a value type into the foundation
 # (ARCHITECTURE.md: "a value type that both a foundation and a component need lives in the
 # foundation"). Keys are (importing package, imported package).
-KNOWN_LAYER_BREAKS = {
-    # store.train_jobs stores train.base's TrainJob / JobEvent / Checkpoint: move them to store
-    # once the train branch has settled train/base.py.
-    ("store", "train"),
-    # store.eval_runs rebuilds evaluate.results' EvalRun / CaseResult: move them to store once
-    # the evalref branch (resolved versions in runs) has landed.
-    ("store", "evaluate"),
-}
+KNOWN_LAYER_BREAKS: set[tuple[str, str]] = set()
 
 # Import cycles between packages that another branch removes.
-KNOWN_CYCLES = {
-    frozenset({"store", "train"}),  # the first KNOWN_LAYER_BREAKS entry
-    frozenset({"store", "evaluate"}),  # the second KNOWN_LAYER_BREAKS entry
-}
+KNOWN_CYCLES: set[frozenset[str]] = set()
 
 
 @dataclass(frozen=True)

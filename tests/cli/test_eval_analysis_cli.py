@@ -12,8 +12,8 @@ import pytest
 import tuneloop.cli.eval_analysis  # noqa: F401  (registers report/compare/gate on `tuneloop eval`)
 from tuneloop.config import load_settings
 from tuneloop.errors import EvalGateFailed, InvalidRequest, NotFound
-from tuneloop.evaluate.results import CaseResult, EvalRun
 from tuneloop.registry import Store
+from tuneloop.store.eval_results import CaseResult, EvalRun
 
 BASE_ID = "ev-20261124-aaa111"
 LORA_ID = "ev-20261125-bbb222"

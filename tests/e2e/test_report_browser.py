@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tuneloop.evaluate.report import summarize, write_report
-from tuneloop.evaluate.results import CaseResult, EvalRun
+from tuneloop.store.eval_results import CaseResult, EvalRun
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

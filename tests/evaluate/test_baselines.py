@@ -22,9 +22,9 @@ from tuneloop.evaluate.baselines import (
     model_and_baselines,
     runs_and_baselines,
 )
-from tuneloop.evaluate.results import CaseResult, EvalRun
 from tuneloop.evaluate.suite import parse_suite
 from tuneloop.models.types import Message, SamplingParams
+from tuneloop.store.eval_results import CaseResult, EvalRun
 
 GREEDY = SamplingParams(temperature=0)
 

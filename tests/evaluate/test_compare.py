@@ -12,7 +12,7 @@ import pytest
 from tuneloop.errors import InvalidRequest
 from tuneloop.evaluate.bootstrap import paired_bootstrap
 from tuneloop.evaluate.compare import compare_runs
-from tuneloop.evaluate.results import CaseResult, EvalRun
+from tuneloop.store.eval_results import CaseResult, EvalRun
 
 
 def result(

@@ -9,7 +9,7 @@ from bs4 import BeautifulSoup
 
 from tuneloop.evaluate.compare import compare_runs
 from tuneloop.evaluate.report import comparison_html, write_comparison
-from tuneloop.evaluate.results import CaseResult, EvalRun
+from tuneloop.store.eval_results import CaseResult, EvalRun
 
 XSS = "<script>alert(1)</script>"
 

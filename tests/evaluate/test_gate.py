@@ -10,7 +10,7 @@ import pytest
 
 from tuneloop.errors import InvalidRequest
 from tuneloop.evaluate.gate import gate
-from tuneloop.evaluate.results import CaseResult, EvalRun
+from tuneloop.store.eval_results import CaseResult, EvalRun
 
 
 def result(

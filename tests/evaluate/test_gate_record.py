@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tuneloop.evaluate.gate import gate, record_gate
-from tuneloop.evaluate.results import CaseResult, EvalRun
+from tuneloop.store.eval_results import CaseResult, EvalRun
 
 
 def identity(version_ref: str, name: str, version: int | None, source: str) -> dict:

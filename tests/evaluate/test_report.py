@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 
 from tuneloop.errors import InvalidRequest
 from tuneloop.evaluate.report import report_html, summarize, write_report
-from tuneloop.evaluate.results import CaseResult, EvalRun
+from tuneloop.store.eval_results import CaseResult, EvalRun
 
 XSS = "<script>alert(1)</script>"
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from tuneloop.errors import NotFound, StoreError
-from tuneloop.evaluate.results import CaseResult, EvalRun
+from tuneloop.store.eval_results import CaseResult, EvalRun
 from tuneloop.store.eval_runs import new_run_id
 from tuneloop.store.response_cache import CachedResponse
 

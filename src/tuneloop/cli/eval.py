@@ -18,10 +18,10 @@ from tuneloop.cli.options import JsonOption, ModelOption
 
 if TYPE_CHECKING:
     from tuneloop.evaluate.baselines import SideBySide
-    from tuneloop.evaluate.results import EvalRun
     from tuneloop.evaluate.suite import Suite
     from tuneloop.models.base import ChatModel
     from tuneloop.prompts.template import PromptFile
+    from tuneloop.store.eval_results import EvalRun
 
 app = typer.Typer(
     help="Evaluate a model on suites of cases and keep every run.", no_args_is_help=True

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from tuneloop.evaluate.compare import Comparison, MetricDelta
     from tuneloop.evaluate.gate import GateResult
     from tuneloop.evaluate.report import RunReport
-    from tuneloop.evaluate.results import EvalRun
+    from tuneloop.store.eval_results import EvalRun
 
 __all__ = ["compare", "gate", "report"]
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tuneloop.errors import InvalidRequest
 from tuneloop.evaluate.bootstrap import paired_bootstrap
-from tuneloop.evaluate.results import EvalRun
+from tuneloop.store.eval_results import EvalRun
 
 if TYPE_CHECKING:
     from tuneloop.config import Settings

@@ -28,7 +28,7 @@ from typing import Any
 
 from tuneloop.errors import InvalidRequest
 from tuneloop.evaluate.bootstrap import MIN_PAIRS, paired_bootstrap
-from tuneloop.evaluate.results import CaseResult, EvalRun
+from tuneloop.store.eval_results import CaseResult, EvalRun
 
 __all__ = ["Comparison", "MetricDelta", "RunInfo", "compare_runs"]
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from tuneloop.errors import InvalidRequest
 from tuneloop.evaluate.bootstrap import MIN_PAIRS, paired_bootstrap
-from tuneloop.evaluate.results import CaseResult, EvalRun
+from tuneloop.store.eval_results import CaseResult, EvalRun
 
 if TYPE_CHECKING:
     from tuneloop.registry import Store

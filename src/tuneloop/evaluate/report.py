@@ -2,7 +2,7 @@
 
 Why one summary feeding every view: ``tuneloop eval report --json``, the terminal summary and the
 HTML page must never disagree, so they all read the same :class:`RunReport`, computed by a pure
-function from an :class:`~tuneloop.evaluate.results.EvalRun`.
+function from an :class:`~tuneloop.store.eval_results.EvalRun`.
 
 Why Plotly, inlined: a report is attached to reviews and opened on laptops without network, so
 the page carries ``plotly.js`` itself (once, ~4.8 MB) instead of pointing at a CDN; Plotly draws
@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 from tuneloop.atomicfile import atomic_write_text
 from tuneloop.errors import InvalidRequest
-from tuneloop.evaluate.results import CaseResult, EvalRun
+from tuneloop.store.eval_results import CaseResult, EvalRun
 
 if TYPE_CHECKING:
     import jinja2

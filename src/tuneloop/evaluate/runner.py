@@ -1,5 +1,5 @@
 """Run a suite against a model: async fan-out with bounded concurrency, retries, timeouts, a
-response cache, then batched scoring — one :class:`~tuneloop.evaluate.results.EvalRun` out.
+response cache, then batched scoring — one :class:`~tuneloop.store.eval_results.EvalRun` out.
 
 How calls are made:
 
@@ -61,8 +61,8 @@ from tuneloop.errors import (
     TuneloopError,
 )
 from tuneloop.evaluate.cache import CachedResponse, ResponseCache, cache_key
-from tuneloop.evaluate.results import CaseResult, EvalRun
 from tuneloop.models.types import Completion, Message, SamplingParams
+from tuneloop.store.eval_results import CaseResult, EvalRun
 
 if TYPE_CHECKING:
     from tuneloop.evaluate.metrics.base import EvalCase, Metric, MetricContext, Score

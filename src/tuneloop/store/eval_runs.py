@@ -37,7 +37,7 @@ from tuneloop.store.engine import session_scope
 from tuneloop.store.schema import EvalResultRow, EvalRunRow
 
 if TYPE_CHECKING:
-    from tuneloop.evaluate.results import CaseResult, EvalRun
+    from tuneloop.store.eval_results import CaseResult, EvalRun
 
 __all__ = [
     "EvalRunSummary",
@@ -94,7 +94,7 @@ def case_result_to_dict(result: CaseResult) -> dict[str, Any]:
 
 
 def case_result_from_dict(data: Mapping[str, Any]) -> CaseResult:
-    from tuneloop.evaluate.results import CaseResult
+    from tuneloop.store.eval_results import CaseResult
 
     return CaseResult(
         case_id=str(data["case_id"]),
@@ -270,7 +270,7 @@ class EvalRuns:
         raise NotFound(f"No eval run {text!r}.", hint=hint, param="run")
 
     def _load(self, session: Session, row: EvalRunRow) -> EvalRun:
-        from tuneloop.evaluate.results import EvalRun
+        from tuneloop.store.eval_results import EvalRun
 
         results = session.scalars(
             select(EvalResultRow).where(EvalResultRow.run_id == row.id).order_by(EvalResultRow.idx)

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from tuneloop.errors import InvalidRequest, NotFound
 from tuneloop.store.engine import session_scope
 from tuneloop.store.schema import TrainCheckpointRow, TrainJobEventRow, TrainJobRow, utcnow
-from tuneloop.train.base import (
+from tuneloop.store.train_values import (
     TERMINAL,
     Checkpoint,
     JobEvent,

@@ -3,7 +3,8 @@
 Why a plain value contract between the runner and everything after it: reports, comparisons and
 gates read :class:`EvalRun` objects and never talk to a model or the database themselves, so they
 are pure functions that tests can feed hand-built runs, and a run loaded from the store looks
-exactly like one just produced.
+exactly like one just produced. It lives in the store, a foundation, because the store persists
+it and a foundation never imports a component (:mod:`tuneloop.evaluate` uses it from here).
 
 All scores are in [0, 1], higher is better (see :class:`tuneloop.evaluate.metrics.Score`).
 """
