@@ -72,22 +72,37 @@ $BIN/tuneloop data show seoul-qa --card | head -40
 SUITE=examples/seoul-travel/evals/seoul-travel.yaml
 run_id() { $BIN/python -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
 
-step "6. Evaluate the base model on held-out questions (never trained on)"
-BASE_RUN=$($BIN/tuneloop eval run "$SUITE" --model smollm2-135m --tag heldout --limit 12 --json | run_id)
-echo "baseline run: $BASE_RUN"
+step "6. Evaluate the base model on held-out questions (never trained on), beside two trivial baselines"
+# echo answers with the question itself; retrieve with the best-matching passage of docs/. A model
+# that cannot beat them has learnt nothing worth serving.
+BASE_RUN=$($BIN/tuneloop eval run "$SUITE" --model smollm2-135m --tag heldout --limit 12 \
+  --baseline echo --baseline retrieve --json | run_id)
+$BIN/tuneloop eval report "$BASE_RUN"
 
 step "7. Fine-tune SmolLM2 with LoRA on seoul-qa (a short CPU run; see examples/seoul-travel/train.yaml)"
 $BIN/tuneloop train run examples/seoul-travel/train.yaml --dry-run
 $BIN/tuneloop train run examples/seoul-travel/train.yaml --max-steps "${DEMO_TRAIN_STEPS:-12}" --batch-size 4
 $BIN/tuneloop models versions seoul-guide
 
-step "8. Evaluate the fine-tuned model, compare with the baseline, gate, and write the HTML report"
-TUNED_RUN=$($BIN/tuneloop eval run "$SUITE" --model seoul-guide@staging --tag heldout --limit 12 --json | run_id)
-$BIN/tuneloop eval compare "$BASE_RUN" "$TUNED_RUN" --metric token_f1 --metric rouge_l
-$BIN/tuneloop eval gate "$TUNED_RUN" --baseline "$BASE_RUN" --max-regression 0.05 || echo "(gate failed: the model is not promoted)"
+step "8. Evaluate the new version, compare, gate it against production's current model, then promote"
+# Training registered a new version and moved no alias. `seoul-guide@latest` is resolved once, up
+# front, to that version and its weights' hash; the run, the cache and the report carry both.
+TUNED_RUN=$($BIN/tuneloop eval run "$SUITE" --model seoul-guide@latest --tag heldout --limit 12 --json | run_id)
+$BIN/tuneloop eval compare "$BASE_RUN" "$TUNED_RUN" --metric fact_recall --metric answer_relevance
+# The gate stores its decision about exactly these two versions; production is protected and
+# moves only with a passing one (or --force --reason, recorded).
+if $BIN/tuneloop eval gate "$TUNED_RUN" --baseline "$BASE_RUN" --max-regression 0.05 --for production; then
+  $BIN/tuneloop models promote seoul-guide@latest --to production
+else
+  echo "(the gate failed, so promotion is refused:)"
+  $BIN/tuneloop models promote seoul-guide@latest --to production \
+    || echo "(production stays where it was; the failed gate is on record)"
+fi
+$BIN/tuneloop models history seoul-guide
 $BIN/tuneloop eval report "$TUNED_RUN" -o "$PROJECT/eval-report.html"
 echo "report: $PROJECT/eval-report.html (open it in a browser)"
 
 step "Done"
-echo "The whole loop ran: prompts → data → eval → fine-tune → eval → compare/gate. Longer training"
-echo "(e.g. \`tuneloop train run examples/seoul-travel/train.yaml\`) improves the Korean answers further."
+echo "The whole loop ran: prompts → data → eval beside baselines → fine-tune → eval → compare → gate →"
+echo "promote (or a recorded refusal). Longer training (\`tuneloop train run examples/seoul-travel/train.yaml\`)"
+echo "is needed before the fine-tune beats the retrieve baseline; see bench/README.md."
