@@ -77,7 +77,7 @@ step "6. Evaluate the base model on held-out questions (never trained on), besid
 # that cannot beat them has learnt nothing worth serving.
 BASE_RUN=$($BIN/tuneloop eval run "$SUITE" --model smollm2-135m --tag heldout --limit 12 \
   --baseline echo --baseline retrieve --json | run_id)
-$BIN/tuneloop eval report "$BASE_RUN"
+$BIN/tuneloop eval report "$BASE_RUN" -o "$PROJECT/baseline-report.html"
 
 step "7. Fine-tune SmolLM2 with LoRA on seoul-qa (a short CPU run; see examples/seoul-travel/train.yaml)"
 $BIN/tuneloop train run examples/seoul-travel/train.yaml --dry-run

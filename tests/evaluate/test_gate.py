@@ -230,3 +230,16 @@ def test_gate_result_as_dict_is_json_ready() -> None:
     }
     assert data["settings"]["errors_as_failures"] is True
     assert data["settings"]["rule"] == "upper bound < -max_regression"
+
+
+def test_a_metric_that_scores_none_of_the_cases_in_either_run_is_not_a_regression_check() -> None:
+    # judge is a metric of both runs but scores none of these cases (like asks_back on the
+    # held-out questions): no check, rather than an "only 0 pairs" failure.
+    base = make_run("old", [result(f"case-{i:02d}", 0.5) for i in range(6)])
+    new = make_run("new", [result(f"case-{i:02d}", 0.6) for i in range(6)])
+    outcome = gate(new, minimums={}, baseline=base, max_regression=0.05)
+    assert [c.name for c in outcome.checks] == ["f1 regression <= 0.05"]
+    assert outcome.passed
+    # one run having the metric while the other lacks it is still undecidable, so it fails
+    half = make_run("half", [result(f"case-{i:02d}", 0.6, 1.0) for i in range(6)])
+    assert not gate(half, minimums={}, baseline=base, max_regression=0.05).passed

@@ -281,4 +281,7 @@ def history(
     if as_json:
         print_json([e.as_dict() for e in events])
         return
+    if not events:
+        out.print(f"No alias of {name} has moved yet.")
+        return
     out.print(history_table(events))

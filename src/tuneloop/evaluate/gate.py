@@ -19,7 +19,9 @@ Checks, each optional:
   confidence, a drop larger than the allowed one. With ``strict`` the check instead needs the
   interval's lower bound at or above ``−max_regression`` (the data show the drop is at most the
   allowed one; small suites then fail more often). Fewer than
-  :data:`~tuneloop.evaluate.bootstrap.MIN_PAIRS` pairs never pass: too few to decide either way;
+  :data:`~tuneloop.evaluate.bootstrap.MIN_PAIRS` pairs never pass: too few to decide either way.
+  A metric that scores none of the selected cases in either run (``asks_back`` when only the
+  held-out questions are run) is not a check at all;
 * **error rate** — ``errored cases / cases <= max_error_rate``.
 
 :func:`record_gate` turns a decision into the stored evidence a protected alias needs
@@ -285,6 +287,8 @@ def _regressions(
     for metric in (m for m in run.metrics if m in baseline.metrics):
         base = _values(baseline, metric, settings.errors_as_failures)
         cand = _values(run, metric, settings.errors_as_failures)
+        if not base and not cand:
+            continue  # the metric scores none of these cases (e.g. asks_back on --tag heldout)
         pairs = [(base[cid], value) for cid, value in cand.items() if cid in base]
         name = f"{metric} regression <= {max_regression:g}"
         if len(pairs) < MIN_PAIRS:
