@@ -143,6 +143,11 @@ def test_run_single_and_batch_are_saved_as_runs(seoul, invoke):
         assert [r.n_cases for r in runs] == [4, 1]
         first = store.prompt_runs.results(data["run_id"])[0]
         assert first.variables["interest"] == "역사를 좋아하는"
+        # the run records what `echo` resolved to, not only the name typed
+        stored = store.prompt_runs.get(data["run_id"])
+        assert (stored.model, stored.model_version) == ("echo", "echo")
+        assert stored.model_hash is not None and stored.model_hash.startswith("sha256:")
+        assert stored.model_hash == data["model_hash"]
 
 
 def test_stored_runs_hold_no_personal_information(seoul, invoke):

@@ -15,6 +15,7 @@ from tuneloop.cli.options import JsonOption, ModelOption
 
 if TYPE_CHECKING:
     from tuneloop.models.base import ChatModel
+    from tuneloop.models.identity import ResolvedModel
     from tuneloop.prompts.runner import CaseResult
     from tuneloop.prompts.template import PromptFile
 
@@ -61,11 +62,13 @@ def _resolve(ref: str) -> PromptFile:
     return resolve_prompt(ref, settings(), store())
 
 
-def _model_for(prompt: PromptFile, model: str | None) -> ChatModel:
-    """The model resolved once, up front (an alias moving mid-batch changes nothing)."""
+def _model_for(prompt: PromptFile, model: str | None) -> tuple[ChatModel, ResolvedModel]:
+    """The model resolved once, up front (an alias moving mid-batch changes nothing), with the
+    identity stored runs record."""
     name = model or prompt.template.model or settings().default_model
     with err.status(f"Loading {name}…"):
-        return catalog().load(catalog().resolve(name))
+        resolved = catalog().resolve(name)
+        return catalog().load(resolved), resolved
 
 
 @app.command("lint")
@@ -173,19 +176,21 @@ def run(
     if vars_file and var:
         fixed = _vars(var)
         cases = [Case(c.index, {**c.variables, **fixed}, c.source, c.tags) for c in cases]
-    chat_model = _model_for(prompt, model)
+    chat_model, resolved = _model_for(prompt, model)
     params = merge_params(
         prompt.template.params,
         {"temperature": temperature, "max_tokens": max_tokens, "seed": seed},
     )
     results = _run_with_progress(prompt, chat_model, cases, params, concurrency)
-    run_id = _save_run(ref, prompt, chat_model.name, params, results) if save else None
+    run_id = _save_run(ref, prompt, resolved, params, results) if save else None
     if as_json:
         print_json(
             {
                 "run_id": run_id,
                 "prompt": ref,
                 "model": chat_model.name,
+                "model_version": resolved.version_ref,
+                "model_hash": resolved.content_hash,
                 "results": [_result_dict(r) for r in results],
             }
         )
@@ -252,7 +257,7 @@ def _print_results(results: list[CaseResult]) -> None:
 
 
 def _save_run(
-    ref: str, prompt: PromptFile, model: str, params: Any, results: list[CaseResult]
+    ref: str, prompt: PromptFile, model: ResolvedModel, params: Any, results: list[CaseResult]
 ) -> str:
     import dataclasses
 
@@ -275,7 +280,9 @@ def _save_run(
         prompt_name=prompt.name,
         prompt_version=version,
         prompt_hash=prompt.content_hash,
-        model=model,
+        model=model.requested,
+        model_version=model.version_ref,
+        model_hash=model.content_hash,
         params=_params_dict(params),
         results=stored,
     )
@@ -473,7 +480,7 @@ def compare(
 
     loaded = load_cases(cases)
     prompt_a, prompt_b = _resolve(a), _resolve(b)
-    chat_model = _model_for(prompt_a, model)
+    chat_model, resolved = _model_for(prompt_a, model)
     overrides = {"temperature": temperature, "max_tokens": max_tokens, "seed": seed}
     sides = []
     for label, ref, prompt in (("A", a, prompt_a), ("B", b, prompt_b)):
@@ -486,7 +493,7 @@ def compare(
             for c in loaded
         ]
         results = _run_with_progress(prompt, chat_model, own, params, concurrency)
-        run_id = _save_run(ref, prompt, chat_model.name, params, results)
+        run_id = _save_run(ref, prompt, resolved, params, results)
         sides.append(Side(label, ref, prompt.content_hash, results, run_id))
     side_a, side_b = sides
     params_shown = {k: v for k, v in overrides.items() if v is not None}

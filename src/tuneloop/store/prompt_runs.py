@@ -62,6 +62,8 @@ class PromptRunRecord:
     n_cases: int
     n_errors: int
     created_at: datetime
+    model_version: str | None = None
+    model_hash: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -81,6 +83,8 @@ def _record(row: PromptRunRow) -> PromptRunRecord:
         n_cases=row.n_cases,
         n_errors=row.n_errors,
         created_at=row.created_at,
+        model_version=row.model_version,
+        model_hash=row.model_hash,
     )
 
 
@@ -104,8 +108,12 @@ class PromptRuns:
         model: str,
         params: Mapping[str, Any],
         results: Iterable[Any],
+        model_version: str | None = None,
+        model_hash: str | None = None,
     ) -> str:
-        """Store a run and all its results atomically; return the new run id (``prun_…``)."""
+        """Store a run and all its results atomically; return the new run id (``prun_…``).
+
+        ``model`` is what was typed; ``model_version`` / ``model_hash`` what it resolved to."""
         rows = [{name: _field(r, name) for name in _RESULT_FIELDS} for r in results]
         run_id = f"prun_{uuid.uuid4().hex[:24]}"
         with session_scope(self._engine) as session:
@@ -117,6 +125,8 @@ class PromptRuns:
                     prompt_version=prompt_version,
                     prompt_hash=prompt_hash,
                     model=model,
+                    model_version=model_version,
+                    model_hash=model_hash,
                     params=dict(params),
                     n_cases=len(rows),
                     n_errors=sum(1 for r in rows if r["error"]),

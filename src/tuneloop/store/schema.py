@@ -189,6 +189,9 @@ class PromptRunRow(Base):
     prompt_version: Mapped[int | None] = mapped_column(Integer)
     prompt_hash: Mapped[str] = mapped_column(String(64))
     model: Mapped[str] = mapped_column(String(500))
+    # The version `model` resolved to (seoul-guide@2) and its content hash; NULL before 0012.
+    model_version: Mapped[str | None] = mapped_column(String(500))
+    model_hash: Mapped[str | None] = mapped_column(String(100))
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     n_cases: Mapped[int] = mapped_column(Integer)
     n_errors: Mapped[int] = mapped_column(Integer)
