@@ -89,6 +89,21 @@ def test_a_weights_folder_hash_covers_every_file_and_its_name(tmp_path):
     assert content_hash(spec, cache)[0] != digest
 
 
+def test_a_checkpoint_served_as_base_plus_adapter_hashes_the_adapter_too(tmp_path):
+    gguf = tmp_path / "base.gguf"
+    gguf.write_bytes(b"GGUF base")
+    adapter = tmp_path / "ckpt-step-4"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text("{}", encoding="utf-8")
+    (adapter / "adapter_model.safetensors").write_bytes(b"step 4")
+    base = content_hash(ModelSpec("b", "local", {"path": str(gguf)}), HashCache(None))[0]
+    spec = ModelSpec("c", "local", {"path": str(gguf), "adapter": str(adapter)})
+    first = content_hash(spec, HashCache(None))[0]
+    assert first != base
+    (adapter / "adapter_model.safetensors").write_bytes(b"step 8")
+    assert content_hash(spec, HashCache(None))[0] != first
+
+
 def test_a_single_weights_file_is_hashed_as_its_sha256(tmp_path):
     gguf = tmp_path / "model.gguf"
     gguf.write_bytes(b"GGUF" + bytes(range(256)) * 10)

