@@ -277,15 +277,16 @@ def _topical(question: str, output: str) -> float:
 
 
 def novelty(question: str, output: str) -> tuple[float, list[str]]:
-    """``(share, novel units)``: the share of ``output``'s content units (fillers and hedges
-    left out of the count's numerator) that ``question`` does not contain; 0.0 for an empty
-    output."""
+    """``(share, novel units)``: the share of ``output``'s distinct content units (fillers and
+    hedges left out of the count's numerator) that ``question`` does not contain; 0.0 for an
+    empty output. Distinct, because saying one new word five times ("이러면, 이러면, …" after
+    the restated question, a small model's loop) adds no content."""
     asked = set(text_units(question, content_only=True))
-    said = text_units(output, content_only=True)
+    said = list(dict.fromkeys(text_units(output, content_only=True)))
     if not said:
         return 0.0, []
     novel = [u for u in said if u not in asked and u not in FILLER_UNITS]
-    return len(novel) / len(said), list(dict.fromkeys(novel))
+    return len(novel) / len(said), novel
 
 
 class ContextRelevance(_Relevance):
