@@ -23,6 +23,7 @@ from tuneloop.cli import (
     eval_analysis,  # noqa: F401  (registers `eval report / compare / gate`)
     eval_calibrate,  # noqa: F401  (registers `eval calibrate`)
     keys,
+    migrate,
     models,
     project,
     prompt,
@@ -84,6 +85,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(eval.app, name="eval")
 app.add_typer(safety.app, name="safety")
 app.add_typer(train_cli.app, name="train")
+app.add_typer(migrate.app, name="migrate")
 app.command()(schema.schema)
 app.command()(worker_cli.worker)
 

@@ -1,0 +1,8 @@
+"""``tuneloop migrate openai``: one module per command (inventory, pull, record, retrain, parity,
+switch, import-evals), all registering on the group in :mod:`tuneloop.cli.migrate._app`."""
+
+from __future__ import annotations
+
+from tuneloop.cli.migrate._app import app
+
+__all__ = ["app"]
