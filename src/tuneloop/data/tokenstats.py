@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from tuneloop.models.base import ChatModel
 
 __all__ = [
+    "INFERENCE_PRICE_PER_MILLION",
     "MAX_DEFAULT_EPOCHS",
     "MAX_TARGET_EXAMPLES",
     "MIN_DEFAULT_EPOCHS",
@@ -45,8 +46,10 @@ __all__ = [
     "TokenStats",
     "default_epochs",
     "estimate_cost",
+    "inference_price",
     "language_of",
     "message_text",
+    "openai_counter",
     "percentile",
     "token_stats",
     "training_price",
@@ -76,11 +79,50 @@ TRAINING_PRICE_PER_MILLION: Mapping[str, float] = {
 def training_price(model: str) -> tuple[str, float] | None:
     """``(table name, USD per 1M tokens)`` for an OpenAI model name, dated snapshots and an
     ``openai:`` prefix included (``gpt-4o-mini-2024-07-18`` → ``gpt-4o-mini``); else None."""
-    name = model.removeprefix("openai:").lower()
-    for known in sorted(TRAINING_PRICE_PER_MILLION, key=len, reverse=True):
-        if name == known or name.startswith(known + "-2"):
-            return known, TRAINING_PRICE_PER_MILLION[known]
+    family = _family(_base_model(model), list(TRAINING_PRICE_PER_MILLION))
+    return (family, TRAINING_PRICE_PER_MILLION[family]) if family is not None else None
+
+
+# Inference price of a *fine-tuned* model, USD per 1M (input, output) tokens — OpenAI's published
+# fine-tuned-model prices (higher than the base model's), same sources and date as above; check
+# https://openai.com/api/pricing before relying on a number.
+INFERENCE_PRICE_PER_MILLION: Mapping[str, tuple[float, float]] = {
+    "gpt-4o": (3.75, 15.00),
+    "gpt-4o-mini": (0.30, 1.20),
+    "gpt-4.1": (3.00, 12.00),
+    "gpt-4.1-mini": (0.80, 3.20),
+    "gpt-4.1-nano": (0.20, 0.80),
+}
+
+
+def _base_model(model: str) -> str:
+    """The base model of an OpenAI name: ``openai:`` dropped, lower-cased, and a fine-tuned id
+    ``ft:BASE:org:suffix:id`` reduced to ``BASE``."""
+    name = model.strip().removeprefix("openai:").lower()
+    if name.startswith("ft:"):
+        name = name[3:].split(":", 1)[0]
+    return name
+
+
+def _family(name: str, known: Sequence[str]) -> str | None:
+    """The longest known family ``name`` is, or is a dated snapshot of (``-2…``); longest first so
+    ``gpt-4o-mini`` is never taken for ``gpt-4o``."""
+    for family in sorted(known, key=len, reverse=True):
+        if name == family or name.startswith(family + "-2"):
+            return family
     return None
+
+
+def inference_price(model: str) -> tuple[str, float, float] | None:
+    """``(family, USD per 1M input tokens, USD per 1M output tokens)`` for running a fine-tuned
+    OpenAI model — a base name (``gpt-4o-mini``, ``gpt-4o-mini-2024-07-18``) or a fine-tuned id
+    (``ft:gpt-4o-mini-2024-07-18:org:suffix:id``); None for unknown models. Prices as of
+    :data:`PRICES_CHECKED`."""
+    family = _family(_base_model(model), list(INFERENCE_PRICE_PER_MILLION))
+    if family is None:
+        return None
+    price_in, price_out = INFERENCE_PRICE_PER_MILLION[family]
+    return family, price_in, price_out
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -177,6 +219,13 @@ class EstimateCounter:
 
     def text(self, text: str) -> int:
         return estimate_tokens(text)
+
+
+def openai_counter(model: str) -> TokenCounter:
+    """The token counter for an OpenAI model's cost estimates: exact when its encoding is
+    available offline, else the labelled :class:`EstimateCounter`."""
+    del model  # exact counting arrives with tuneloop.text.openai_tokens
+    return EstimateCounter()
 
 
 class ModelCounter:
