@@ -24,20 +24,13 @@ the provider picks it as it would for its own users.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from tuneloop.errors import (
-    AuthError,
-    BackendError,
-    BackendUnavailable,
-    InvalidRequest,
-    NotFound,
-    RateLimited,
-    TrainError,
-)
+from tuneloop.errors import NotFound, TrainError
+from tuneloop.models.openai_errors import remote_errors
 from tuneloop.store.files import FILE_ID_PREFIX
 from tuneloop.train.base import (
     TERMINAL,
@@ -73,15 +66,6 @@ def method_for(hp: Hyperparameters) -> dict[str, Any]:
 
 def _when(unix: int | None) -> datetime | None:
     return None if unix is None else datetime.fromtimestamp(unix, UTC)
-
-
-def _message(err: Any) -> str:
-    body = getattr(err, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-    return str(getattr(err, "message", err))
 
 
 class OpenAITrainer:
@@ -130,37 +114,9 @@ class OpenAITrainer:
     def where(self) -> str:
         return str(self.client.base_url)
 
-    @contextmanager
-    def _remote(self, what: str) -> Iterator[None]:
+    def _remote(self, what: str) -> AbstractContextManager[None]:
         """Turn the SDK's exceptions into tuneloop's, naming the server and what we tried."""
-        import openai
-
-        try:
-            yield
-        except openai.AuthenticationError as exc:
-            raise AuthError(
-                f"{self.where} rejected the API key while trying to {what}: {_message(exc)}",
-                hint=f"Set a valid key in {self.api_key_env}.",
-            ) from exc
-        except openai.NotFoundError as exc:
-            raise NotFound(f"{self.where}: cannot {what}: {_message(exc)}") from exc
-        except openai.RateLimitError as exc:
-            raise RateLimited(
-                f"{self.where} is rate limiting requests ({what}): {_message(exc)}",
-                hint="Retry later.",
-            ) from exc
-        except openai.BadRequestError as exc:
-            raise InvalidRequest(
-                f"{self.where} refused to {what}: {_message(exc)}",
-                param=getattr(exc, "param", None),
-            ) from exc
-        except openai.APIConnectionError as exc:
-            raise BackendUnavailable(
-                f"Cannot connect to {self.where} to {what}: {exc}",
-                hint="Check that the server is running and base_url is right.",
-            ) from exc
-        except openai.OpenAIError as exc:
-            raise BackendError(f"{self.where} failed to {what}: {_message(exc)}") from exc
+        return remote_errors(self.where, what, key_env=self.api_key_env)
 
     # -- Trainer ------------------------------------------------------------------------------
 
