@@ -150,11 +150,17 @@ def test_models_make_an_allow_list_shown_by_list(invoke, project, project_store)
 
 
 def test_list_shows_scopes_and_models_in_the_table(run_cli, project):
-    run_cli("--project", project, "keys", "create", "--name", "uploader", "--scope", "files")
-    run_cli("--project", project, "keys", "create", "--name", "ops", "--scope", "all")
-    run_cli("--project", project, "keys", "create", "--name", "web", "--model", "seoul-guide")
+    for args in (
+        ("--name", "uploader", "--scope", "files"),
+        ("--name", "ops", "--scope", "all"),
+        ("--name", "web", "--model", "seoul-guide"),
+    ):
+        created = run_cli("--project", project, "keys", "create", *args)
+        assert created.returncode == 0, created.stdout + created.stderr
 
-    table = run_cli("--project", project, "keys", "list").stdout
+    listed = run_cli("--project", project, "keys", "list")
+    assert listed.returncode == 0, listed.stderr
+    table = listed.stdout
 
     rows = {line.split("│")[2].strip(): line for line in table.splitlines() if "│" in line}
     assert "files" in rows["uploader"] and "chat" not in rows["uploader"]
