@@ -41,6 +41,13 @@ BUILTIN_METRICS: dict[str, tuple[str, str]] = {
     "context_relevance": ("relevance", "ContextRelevance"),
     "grounding": ("relevance", "Grounding"),
     "llm_judge": ("judge", "LlmJudge"),
+    "equals": ("matching", "Equals"),
+    "not_equals": ("matching", "NotEquals"),
+    "includes": ("matching", "Includes"),
+    "starts_with": ("matching", "StartsWith"),
+    "fuzzy_contains": ("matching", "FuzzyContains"),
+    "json_match": ("matching", "JsonMatch"),
+    "fuzzy_match": ("matching", "FuzzyMatch"),
 }
 
 
