@@ -8,11 +8,19 @@ under the labels "p5 / p95" — we compute and label real p10/p90 (linear interp
 ``numpy.quantile`` and ``statistics.quantiles(method="inclusive")``) — and we add what matters for
 Korean data: the share of Hangul characters and characters per token for Korean vs English text.
 
-Token counts: the cookbook uses ``tiktoken``, which downloads its encodings at run time (not
-possible here). The default counter is :func:`tuneloop.models.openai_compat.estimate_tokens` — an
-*estimate* (about one token per Hangul syllable, one per 4 other characters, 4 per message of chat
-framing), so costs are approximate. Given a local :class:`~tuneloop.models.base.ChatModel`, its
-real tokenizer and chat template count instead (``ModelCounter``).
+Token counts, one counter per target:
+
+* an OpenAI model (or no model: every model OpenAI fine-tunes today uses o200k_base) —
+  :func:`openai_counter`: exact counts with the model family's encoding (``OpenAICounter``,
+  ``cl100k_base`` or ``o200k_base``) from :mod:`tuneloop.text.openai_tokens`, which reads the
+  encoding files offline and checks their hash; the cookbook's chat framing (3 per message, +3);
+* only when those files are missing, the labelled fallback ``EstimateCounter`` (name
+  ``"estimate"``, ``exact=False``): :func:`tuneloop.models.openai_compat.estimate_tokens`, about
+  one token per Hangul syllable and one per 4 other characters, 19% low on the cookbook's toy file;
+* a local :class:`~tuneloop.models.base.ChatModel` — its real tokenizer and chat template
+  (``ModelCounter``).
+
+Every report carries the counter's ``name`` and ``exact``, so a reader can tell which it was.
 """
 
 from __future__ import annotations
@@ -42,11 +50,13 @@ __all__ = [
     "Distribution",
     "EstimateCounter",
     "ModelCounter",
+    "OpenAICounter",
     "TokenCounter",
     "TokenStats",
     "default_epochs",
     "estimate_cost",
     "inference_price",
+    "is_openai_model",
     "language_of",
     "message_text",
     "openai_counter",
@@ -209,7 +219,7 @@ class TokenCounter(Protocol):
 
 
 class EstimateCounter:
-    """The offline estimate of :mod:`tuneloop.models.openai_compat` (no tokenizer download)."""
+    """The labelled fallback: :mod:`tuneloop.models.openai_compat`'s characters/4 estimate."""
 
     name = "estimate"
     exact = False
@@ -221,11 +231,60 @@ class EstimateCounter:
         return estimate_tokens(text)
 
 
-def openai_counter(model: str) -> TokenCounter:
-    """The token counter for an OpenAI model's cost estimates: exact when its encoding is
-    available offline, else the labelled :class:`EstimateCounter`."""
-    del model  # exact counting arrives with tuneloop.text.openai_tokens
-    return EstimateCounter()
+class OpenAICounter:
+    """Exact counts with an OpenAI encoding (``cl100k_base``, ``o200k_base``) and OpenAI's chat
+    framing. A message's tokens are those of its role, its text (:func:`message_text`: content,
+    text parts, tool calls as JSON) and its name.
+
+    Raises :class:`~tuneloop.errors.BackendUnavailable` when the encoding is not installed; use
+    :func:`openai_counter` for the fallback.
+    """
+
+    exact = True
+
+    def __init__(self, encoding: str) -> None:
+        from tuneloop.text.openai_tokens import tokenizer
+
+        self._tokenizer = tokenizer(encoding)
+        self.name = encoding
+
+    def chat(self, messages: Sequence[Mapping[str, Any]]) -> int:
+        return self._tokenizer.count_chat([_framed(m) for m in messages])
+
+    def text(self, text: str) -> int:
+        return self._tokenizer.count(text)
+
+
+def _framed(message: Mapping[str, Any]) -> dict[str, str]:
+    framed = {"role": str(message.get("role", "")), "content": message_text(message)}
+    if isinstance(message.get("name"), str):
+        framed["name"] = message["name"]
+    return framed
+
+
+def is_openai_model(model: str) -> bool:
+    """Whether ``model`` names an OpenAI model (``openai:…``, a known family, an ``ft:`` id), so
+    its tokens are counted by :func:`openai_counter` rather than by loading a local model."""
+    from tuneloop.text.openai_tokens import encoding_for
+
+    return model.startswith("openai:") or encoding_for(model) is not None
+
+
+def openai_counter(model: str | None = None) -> TokenCounter:
+    """The token counter for an OpenAI model's cost estimates: exact (:class:`OpenAICounter`)
+    with its family's encoding — o200k_base when ``model`` is None, the encoding of every model
+    OpenAI fine-tunes today — else the labelled :class:`EstimateCounter` when the model's encoding
+    is unknown (``openai:`` on another server) or its files are not installed."""
+    from tuneloop.errors import BackendUnavailable
+    from tuneloop.text.openai_tokens import O200K_BASE, encoding_for
+
+    encoding = O200K_BASE if model is None else encoding_for(model)
+    if encoding is None:
+        return EstimateCounter()
+    try:
+        return OpenAICounter(encoding)
+    except BackendUnavailable:
+        return EstimateCounter()
 
 
 class ModelCounter:

@@ -46,13 +46,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from tuneloop.data.openai_format import api_message
 from tuneloop.data.tokenstats import (
     CostEstimate,
-    EstimateCounter,
     ModelCounter,
     TokenCounter,
     TokenStats,
     estimate_cost,
+    is_openai_model,
+    openai_counter,
     token_stats,
-    training_price,
 )
 from tuneloop.errors import DataError
 
@@ -393,8 +393,8 @@ def validate_lines(
                         path,
                         number,
                         "too_many_tokens",
-                        f"about {total} tokens > the {max_tokens_per_example}-token limit; "
-                        "training truncates it",
+                        f"{'' if stats.exact else 'about '}{total} tokens > the "
+                        f"{max_tokens_per_example}-token limit; training truncates it",
                         "warning",
                     )
                 )
@@ -413,11 +413,12 @@ def validate_lines(
 
 
 def _counter_for(model: str | None, chat_model: ChatModel | None) -> TokenCounter:
-    """The estimate for OpenAI model names (and no model); otherwise the model's tokenizer."""
+    """OpenAI model names (and no model): exact counts of the family's encoding, or the labelled
+    estimate when it is not installed; otherwise the local model's tokenizer."""
     if chat_model is not None:
         return ModelCounter(chat_model)
-    if model is None or training_price(model) is not None or model.startswith("openai:"):
-        return EstimateCounter()
+    if model is None or is_openai_model(model):
+        return openai_counter(model)
     from tuneloop.config import load_settings
     from tuneloop.models.catalog import Catalog
 
@@ -435,9 +436,11 @@ def validate_file(
 ) -> ValidationReport:
     """Validate a chat fine-tuning JSONL file or a tuneloop record file of examples.
 
-    ``model``: an OpenAI model name (``gpt-4o-mini``…) picks its training price and the token
-    estimate; any other name is loaded through :class:`~tuneloop.models.catalog.Catalog` and its
-    real tokenizer counts (pass ``chat_model`` to reuse one already loaded).
+    ``model``: an OpenAI model name (``gpt-4o-mini``…) picks its training price and its exact
+    encoding (no model: o200k_base; the estimate only when the encoding is not installed — the
+    report's ``stats.counter`` says which); any other name is loaded through
+    :class:`~tuneloop.models.catalog.Catalog` and its real tokenizer counts (pass ``chat_model``
+    to reuse one already loaded).
     ``price_per_million`` overrides the price; ``epochs`` the cookbook's default-epochs heuristic.
     Raises :class:`DataError` only when the file cannot be read; everything else is in the report.
     """

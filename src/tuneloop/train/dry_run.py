@@ -12,7 +12,10 @@ Three numbers, each from the component that owns it:
 * billed tokens and price on OpenAI — the data stage's cookbook estimate
   (:func:`tuneloop.data.tokenstats.estimate_cost` over :mod:`tuneloop.data.validate`'s token
   counts, with its dated price table), for every priced model so a local user can compare, or for
-  the base model alone when the trainer is ``openai`` and the model is priced.
+  the base model alone when the trainer is ``openai`` and the model is priced. The counts are
+  exact: the base model's own OpenAI encoding, or o200k_base (which every priced model uses) for
+  a local trainer; only when the encoding files are missing do they fall back to the labelled
+  estimate, and ``openai_token_counter`` says which (``o200k_base`` … or ``estimate``).
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class RunEstimate:
     seconds: float | None = None
     basis: str | None = None
     openai_costs: list[OpenAICost] = field(default_factory=list)
+    openai_token_counter: str = "estimate"
     price_note: str = ""
     warnings: list[str] = field(default_factory=list)
 
@@ -135,7 +139,7 @@ def estimate_run(config: TrainConfig, store: Store | None) -> RunEstimate:
     Raises what a real start would: :class:`~tuneloop.errors.DataError` for missing or invalid
     data, :class:`~tuneloop.errors.TrainError` for an unusable base model (local trainer).
     """
-    from tuneloop.data.tokenstats import PRICES_CHECKED
+    from tuneloop.data.tokenstats import PRICES_CHECKED, is_openai_model
     from tuneloop.data.validate import validate_file
     from tuneloop.train.jobs import resolve_training_data
 
@@ -147,8 +151,16 @@ def estimate_run(config: TrainConfig, store: Store | None) -> RunEstimate:
         else None
     )
     hp = config.hyperparameters
-    report = validate_file(train.path)
+    remote = config.trainer != LOCAL_TRAINER and is_openai_model(config.base_model)
+    report = validate_file(train.path, model=config.base_model if remote else None)
     totals = list(report.stats.totals) if report.stats else []
+    exact = report.stats.exact if report.stats else False
+    counter = report.stats.counter if report.stats else "estimate"
+    counted = (
+        f"exact token counts ({counter})"
+        if exact
+        else "estimated token counts (~4 characters per token; encoding files not installed)"
+    )
     result = RunEstimate(
         trainer=config.trainer,
         base_model=config.base_model,
@@ -158,11 +170,12 @@ def estimate_run(config: TrainConfig, store: Store | None) -> RunEstimate:
         validation_examples=len(valid.examples) if valid else None,
         n_epochs=hp.n_epochs,
         tokens_per_epoch=sum(totals),
-        tokens_exact=False,
+        tokens_exact=exact,
         trained_tokens=sum(totals) * hp.n_epochs,
         openai_costs=_openai_costs(totals, hp.n_epochs, config.base_model, config.trainer),
-        price_note=f"OpenAI prices checked {PRICES_CHECKED}; token counts for OpenAI are an "
-        "offline estimate. Check https://openai.com/api/pricing before relying on them.",
+        openai_token_counter=counter,
+        price_note=f"OpenAI prices checked {PRICES_CHECKED}, {counted}. Check "
+        "https://openai.com/api/pricing before relying on them.",
         warnings=list(train.warnings[:5]),
     )
     if config.trainer == LOCAL_TRAINER:

@@ -24,10 +24,10 @@ MAX_ROWS = 50
 
 
 def _chat_model(model: str | None) -> ChatModel | None:
-    """A local model whose tokenizer counts; OpenAI names use the offline estimate."""
-    from tuneloop.data.tokenstats import training_price
+    """A local model whose tokenizer counts; OpenAI names count with their own encoding."""
+    from tuneloop.data.tokenstats import is_openai_model
 
-    if model is None or training_price(model) is not None or model.startswith("openai:"):
+    if model is None or is_openai_model(model):
         return None
     with err.status(f"Loading {model}…"):
         return catalog().get(model)
@@ -43,8 +43,9 @@ def validate(
         str | None,
         typer.Option(
             "--model",
-            help="An OpenAI model (gpt-4o-mini, gpt-4.1-mini…) for its training price, or a "
-            "local model (see `tuneloop models list`) whose tokenizer counts tokens.",
+            help="An OpenAI model (gpt-4o-mini, gpt-4.1-mini…) for its training price and "
+            "exact token counts, or a local model (see `tuneloop models list`) whose tokenizer "
+            "counts tokens.",
         ),
     ] = None,
     max_tokens: Annotated[
@@ -146,7 +147,7 @@ def _print_stats(report: ValidationReport) -> None:
     stats, cost = report.stats, report.cost
     if stats is None or cost is None:
         return
-    how = "tokenizer of " + stats.counter if stats.exact else "estimated, not tiktoken"
+    how = f"exact, {stats.counter}" if stats.exact else "estimate, ~4 characters per token"
     table = Table(
         "per example",
         "min",
@@ -176,7 +177,8 @@ def _print_stats(report: ValidationReport) -> None:
         out.print("  " + line, markup=False)
     out.print(
         f"Training: {cost.epochs} epochs ({cost.epochs_source}) × {cost.tokens_per_epoch:,} "
-        f"tokens = [bold]{cost.billed_tokens:,}[/] billed tokens (estimate)"
+        f"tokens = [bold]{cost.billed_tokens:,}[/] billed tokens"
+        + ("" if stats.exact else " (estimate)")
     )
     if cost.cost_usd is not None:
         out.print(
