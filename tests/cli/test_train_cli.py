@@ -225,6 +225,7 @@ def test_dry_run_local_prints_tokens_time_and_openai_cost_without_creating_a_job
     assert estimate["steps"] >= 1 and estimate["seconds"] > 0
     costs = {row["model"]: row for row in estimate["openai_costs"]}
     assert {"gpt-4o-mini", "gpt-4.1"} <= set(costs)
+    assert estimate["openai_token_counter"] == "o200k_base"  # what every priced model uses
     mini = costs["gpt-4o-mini"]
     assert mini["cost_usd"] == pytest.approx(mini["billed_tokens"] * 3.0 / 1e6)
     assert project_store.train_jobs.list()[0] == []
