@@ -3,6 +3,8 @@ worker trains with a fast fake engine."""
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 
 import httpx
@@ -58,6 +60,33 @@ def test_a_job_trains_to_a_servable_ft_model(finished, training_file):
     assert finished.method.supervised.hyperparameters.n_epochs == 2
     assert finished.trained_tokens > 0
     assert finished.finished_at >= finished.created_at
+
+
+def test_a_succeeded_job_lists_its_step_metrics_csv_in_result_files(client, finished):
+    # OpenAI attaches one fine-tune-results file per succeeded job: a CSV, one row per step.
+    assert len(finished.result_files) == 1
+    meta = client.files.retrieve(finished.result_files[0])
+    assert meta.purpose == "fine-tune-results"
+    rows = list(csv.DictReader(io.StringIO(client.files.content(meta.id).text)))
+    assert list(rows[0]) == [
+        "step",
+        "train_loss",
+        "train_accuracy",
+        "valid_loss",
+        "valid_mean_token_accuracy",
+    ]
+    logged = {
+        e.data["step"]: e.data["train_loss"]
+        for e in client.fine_tuning.jobs.list_events(finished.id, limit=100)
+        if e.type == "metrics"
+    }
+    assert [int(r["step"]) for r in rows] == sorted(logged)
+    assert [float(r["train_loss"]) for r in rows] == pytest.approx(
+        [logged[s] for s in sorted(logged)], abs=1e-5
+    )
+    assert all(r["valid_loss"] == "" for r in rows)  # this job had no validation file
+    uploads = [f.id for f in client.files.list(purpose="fine-tune")]
+    assert meta.id not in uploads
 
 
 def test_events_are_newest_first_and_paginate(client, finished):

@@ -58,7 +58,7 @@ class FileObject(BaseModel):
     bytes: int
     created_at: int = Field(description="Unix seconds.")
     filename: str
-    purpose: Literal["fine-tune"]
+    purpose: Literal["fine-tune", "fine-tune-results"]
     status: Literal["uploaded", "processed", "error"] = "processed"
     expires_at: int | None = None
     status_details: str | None = None

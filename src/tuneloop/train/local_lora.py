@@ -43,6 +43,7 @@ from tuneloop.train.jobs import (
     job_output_dir,
     resolve_training_data,
 )
+from tuneloop.train.result_file import RESULT_FILES_KEY, store_result_file
 
 if TYPE_CHECKING:
     from tuneloop.config import Settings
@@ -350,6 +351,7 @@ class LocalLoraTrainer:
             artifacts=artifacts,
         )
         trained_tokens = getattr(result, "trained_tokens", None)
+        results_file = store_result_file(self.store, job)  # OpenAI's step-metrics CSV
         self.store.train_jobs.transition(
             job.id,
             "succeeded",
@@ -357,7 +359,7 @@ class LocalLoraTrainer:
             worker=worker,
             fine_tuned_model=model_id,
             trained_tokens=int(trained_tokens) if trained_tokens is not None else None,
-            metrics=metrics,
+            metrics={**metrics, RESULT_FILES_KEY: [results_file]},
         )
         self.jobs.log(job.id, f"New fine-tuned model created: {model_id}")
         self.jobs.log(job.id, "The job has successfully completed")

@@ -1,8 +1,10 @@
 """``/v1/files``: upload, list, retrieve, download and delete fine-tuning files (OpenAI's API).
 
-Only ``purpose="fine-tune"`` is accepted — tuneloop has no assistants or batches. An upload is
-checked with the data stage's validator before it is stored, so a file that could never train
-is refused at once with the first problems as ``line N: code: message`` (400, OpenAI's shape).
+Only ``purpose="fine-tune"`` is accepted — tuneloop has no assistants or batches; files of
+purpose ``fine-tune-results`` (a job's step-metrics CSV) are written by the server itself. An
+upload is checked with the data stage's validator before it is stored, so a file that could never
+train is refused at once with the first problems as ``line N: code: message`` (400, OpenAI's
+shape).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tuneloop.serve.auth import require_scope
 from tuneloop.serve.fine_tuning_schemas import DeletedFile, FileList, FileObject
 from tuneloop.serve.routes.chat import ERRORS
 from tuneloop.store.files import FileRecord
+from tuneloop.train.result_file import RESULT_PURPOSE
 
 __all__ = ["MAX_UPLOAD_BYTES", "file_object", "router"]
 
@@ -35,7 +38,7 @@ def file_object(record: FileRecord) -> FileObject:
         bytes=record.bytes,
         created_at=int(record.created_at.timestamp()),
         filename=record.filename,
-        purpose="fine-tune",
+        purpose="fine-tune-results" if record.purpose == RESULT_PURPOSE else "fine-tune",
         status="processed",
     )
 

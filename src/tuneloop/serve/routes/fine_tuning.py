@@ -10,6 +10,9 @@ carries no :class:`~tuneloop.train.base.Registration`, so its result is register
 for API jobs (:mod:`tuneloop.train.finish`: ``api-{suffix}``, lineage = the uploaded file id and
 the base model) and no alias ever moves.
 
+A succeeded job lists its step-metrics CSV in ``result_files`` (purpose ``fine-tune-results``,
+:mod:`tuneloop.train.result_file`), downloadable from ``/v1/files/{id}/content`` as on OpenAI.
+
 Checkpoints are listed only when servable: each ``fine_tuned_model_checkpoint``
 (``ft:…:ckpt-step-N``) is a model id chat completions accept.
 
@@ -53,6 +56,7 @@ from tuneloop.train.base import (
     TrainRequest,
 )
 from tuneloop.train.jobs import JobService
+from tuneloop.train.result_file import result_files
 
 __all__ = ["checkpoint_object", "event_object", "job_object", "router"]
 
@@ -92,6 +96,7 @@ def job_object(job: TrainJob, organization: str) -> FineTuningJob:
         model=job.base_model,
         fine_tuned_model=job.fine_tuned_model,
         organization_id=organization,
+        result_files=result_files(job),
         status=job.status,
         validation_file=job.validation_data,
         training_file=job.training_data,
