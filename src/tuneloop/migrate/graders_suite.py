@@ -50,7 +50,7 @@ _SLUG_DROP = re.compile(r"[^A-Za-z0-9._-]+")
 def slug(text: str, fallback: str) -> str:
     """A name tuneloop accepts for suites and metric labels (``[A-Za-z0-9][A-Za-z0-9._-]*``);
     ``fallback`` (already valid) when nothing of ``text`` survives (e.g. a Korean-only name)."""
-    name = _SLUG_DROP.sub("-", text.strip()).strip("-._")
+    name = _SLUG_DROP.sub("-", text.strip()).strip("-._").lower()
     return name[:80] if name else fallback
 
 
@@ -237,6 +237,12 @@ def jsonl_objects(path: Path, hint: str) -> list[tuple[int, dict[str, Any]]]:
         raise DataError(f"{path}: no such file.", hint="Check the path.") from exc
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text.", hint="Save the file as UTF-8.") from exc
+    if text.startswith("version https://git-lfs.github.com/spec/"):
+        raise DataError(
+            f"{path}: a Git LFS pointer, not the data itself.",
+            hint="Run `git lfs pull` in the openai/evals clone (or download the file), then "
+            "import again.",
+        )
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
