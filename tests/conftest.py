@@ -7,6 +7,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 pytest_plugins = [
     "fixtures.db",
+    "fixtures.encodings",
     "fixtures.models",
     "fixtures.server",
 ]

@@ -118,21 +118,19 @@ def test_validate_a_cp949_file_names_the_encoding_and_its_fix_works(
     assert "똠방각하" in (tmp_path / "train.utf8.jsonl").read_text(encoding="utf-8")
 
 
-def test_validate_says_which_token_counter_it_used(invoke, tmp_path: Path, monkeypatch) -> None:
-    from tuneloop.text import openai_tokens
-
+def test_validate_says_which_token_counter_it_used(invoke, tmp_path: Path) -> None:
     path = jsonl(tmp_path / "train.jsonl", [GOOD] * 3)
     default = invoke("data", "validate", path)
     assert "exact, o200k_base" in default.stdout and "(estimate)" not in default.stdout
     old = invoke("data", "validate", path, "--model", "gpt-3.5-turbo", "--json")
     assert json.loads(old.stdout)["files"][0]["stats"]["counter"] == "cl100k_base"
 
-    openai_tokens.tokenizer.cache_clear()
-    monkeypatch.setattr(openai_tokens, "bundled_file", lambda name: None)  # not installed
-    try:
-        fallback = invoke("data", "validate", path, "--model", "gpt-4o-mini")
-    finally:
-        openai_tokens.tokenizer.cache_clear()
+
+def test_validate_labels_the_estimate_without_encodings(
+    invoke, tmp_path: Path, no_openai_encodings: None
+) -> None:
+    path = jsonl(tmp_path / "train.jsonl", [GOOD] * 3)
+    fallback = invoke("data", "validate", path, "--model", "gpt-4o-mini")
     assert fallback.exit_code == 0, fallback.output
     assert "estimate, ~4 characters per token" in fallback.stdout
     assert "billed tokens (estimate)" in fallback.stdout

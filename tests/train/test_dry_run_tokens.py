@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tuneloop.data.tokenstats import EstimateCounter
-from tuneloop.text import openai_tokens
 from tuneloop.text.openai_tokens import tokenizer
 from tuneloop.train.config import TrainConfig
 from tuneloop.train.dry_run import estimate_run
@@ -32,14 +30,6 @@ def train_file(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return path
-
-
-@pytest.fixture
-def no_encodings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    tokenizer.cache_clear()
-    monkeypatch.setattr(openai_tokens, "bundled_file", lambda name: None)
-    yield
-    tokenizer.cache_clear()
 
 
 def openai_config(train_file: Path, base_model: str = "gpt-4o-mini-2024-07-18") -> TrainConfig:
@@ -72,7 +62,7 @@ def test_older_models_count_with_cl100k(train_file: Path) -> None:
 
 
 def test_openai_dry_run_labels_the_estimate_when_encodings_are_missing(
-    train_file: Path, no_encodings: None
+    train_file: Path, no_openai_encodings: None
 ) -> None:
     estimate = estimate_run(openai_config(train_file), None)
     assert not estimate.tokens_exact and estimate.openai_token_counter == "estimate"
