@@ -670,7 +670,7 @@ def _sub_graders(grader: Mapping[str, Any]) -> list[dict[str, Any]]:
     if isinstance(subs, dict) and "type" in subs:
         return [subs]
     if isinstance(subs, dict):
-        return [{"name": k, **v} for k, v in subs.items() if isinstance(v, dict)]
+        return [{**v, "name": k} for k, v in subs.items() if isinstance(v, dict)]
     return [g for g in subs or [] if isinstance(g, dict)]
 
 
