@@ -26,8 +26,8 @@ from tuneloop.evaluate.metrics import MetricContext
 from tuneloop.evaluate.runner import run_suite_sync
 from tuneloop.evaluate.suite import load_suite
 from tuneloop.migrate.graders import import_evals, plan_imports
-from tuneloop.migrate.graders_openai import TemplateProblem, render_template
 from tuneloop.migrate.graders_suite import ANSWER, QUESTION, REFERENCES
+from tuneloop.migrate.graders_templates import TemplateProblem, render_template
 from tuneloop.models.testing import ScriptedModel
 
 EVAL_ID = "eval_6845c3a1b2c88190a0c1d2e3f4a5b6c7"

@@ -34,13 +34,7 @@ import yaml
 
 from tuneloop.atomicfile import atomic_write_text
 from tuneloop.errors import DataError
-from tuneloop.migrate.graders_openai import (
-    Found,
-    Item,
-    read_export,
-    read_items,
-    suite_from_eval,
-)
+from tuneloop.migrate.graders_openai import Found, read_export, read_items, suite_from_eval
 from tuneloop.migrate.graders_registry import (
     RegistryEval,
     Sample,
@@ -51,6 +45,7 @@ from tuneloop.migrate.graders_registry import (
     suite_from_registry_eval,
 )
 from tuneloop.migrate.graders_suite import SuiteDraft
+from tuneloop.migrate.graders_templates import Item
 
 __all__ = ["ImportedSuite", "import_evals", "plan_imports", "registry_root", "write_suite"]
 

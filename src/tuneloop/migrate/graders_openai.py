@@ -9,7 +9,8 @@ Shapes follow the ``openai`` SDK types (``types/evals``, ``types/graders``).
 
 Templates use OpenAI's ``{{ item.path.to[0].field }}`` / ``{{ sample.output_text }}`` syntax:
 ``item`` values are filled in per case; ``sample`` is the answer, which only exists when tuneloop
-runs the suite. The mapping of each grader (see ``docs/migrate.md`` for the table):
+runs the suite (:mod:`.graders_templates`). Each grader is mapped by :mod:`.graders_criteria`
+(the table is in ``docs/migrate.md``):
 
 * ``string_check`` ``eq``/``ne``/``like``/``ilike`` → ``equals``/``not_equals``/``includes``
   (case-sensitive, or not for ``ilike``) — mapped;
@@ -29,111 +30,31 @@ its own ``value`` (the string checks accept one) or is listed as not mapped.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tuneloop.errors import DataError, InvalidRecord
-from tuneloop.migrate.graders_suite import (
-    ANSWER,
-    QUESTION,
-    REFERENCES,
-    CaseDraft,
-    MappingEntry,
-    Status,
-    SuiteDraft,
-    jsonl_objects,
-    slug,
+from tuneloop.migrate.graders_criteria import CriteriaContext, map_grader, primary_reference
+from tuneloop.migrate.graders_suite import CaseDraft, MappingEntry, SuiteDraft, jsonl_objects, slug
+from tuneloop.migrate.graders_templates import (
+    Item,
+    TemplateProblem,
+    content_text,
+    lookup,
+    parse_variable,
+    render_item,
 )
 from tuneloop.yamlfile import parse_yaml
 
-__all__ = [
-    "EvalExport",
-    "Found",
-    "Item",
-    "TemplateProblem",
-    "read_export",
-    "read_items",
-    "render_template",
-    "suite_from_eval",
-]
+__all__ = ["EvalExport", "Found", "read_export", "read_items", "suite_from_eval"]
 
-_TEMPLATE = re.compile(r"\{\{\s*(.*?)\s*\}\}")
-_STEP = re.compile(r"\.([^.\[\]\s]+)|\[(\d+)\]")
-_ANSWER_ONLY = re.compile(r"^\s*\{\{\s*sample\.output_text\s*\}\}\s*$")
 _POSITIONS_LIMIT = 2_000_000  # characters; larger exports are parsed without line positions
 
 _ITEMS_HINT = 'Each line must be one JSON object: {"item": {...}} or the item itself.'
 
-# text_similarity evaluation_metric → (tuneloop metric, status, how)
-_SIMILARITY: dict[str, tuple[str, Status, str]] = {
-    "fuzzy_match": (
-        "fuzzy_match",
-        "approximated",
-        "rapidfuzz's ratio (2·LCS / total length, over characters); OpenAI says only "
-        "'using rapidfuzz', not which scorer",
-    ),
-    "rouge_1": (
-        "token_f1",
-        "mapped",
-        "ROUGE-1 F-measure is unigram-overlap F1 (token_f1); tokens are Kiwi morphemes and "
-        "lower-cased words (rouge-score's tokenizer deletes Hangul)",
-    ),
-    "rouge_l": (
-        "rouge_l",
-        "mapped",
-        "the same LCS F-measure; tokens are Kiwi morphemes and lower-cased words",
-    ),
-    "bleu": (
-        "chrf",
-        "approximated",
-        "no BLEU in tuneloop: chrF (character n-gram F-score, robust to Korean particles) is "
-        "the nearest; re-check the threshold on a few answers",
-    ),
-    "gleu": (
-        "chrf",
-        "approximated",
-        "no GLEU in tuneloop: chrF is the nearest n-gram score; re-check the threshold",
-    ),
-    "meteor": (
-        "token_f1",
-        "approximated",
-        "unigram F1 without METEOR's recall weighting, stemming, synonyms and fragmentation "
-        "penalty; re-check the threshold",
-    ),
-    "cosine": (
-        "embedding_similarity",
-        "approximated",
-        "all-MiniLM-L6-v2 embeddings instead of text-embedding-3-large (needs "
-        "tuneloop[embeddings]; an English model — for Korean prefer chrf)",
-    ),
-}
-for _n in range(2, 6):
-    _SIMILARITY[f"rouge_{_n}"] = (
-        "rouge_l",
-        "approximated",
-        f"no ROUGE-{_n} in tuneloop: ROUGE-L (longest common subsequence) is the nearest; "
-        "re-check the threshold",
-    )
-
-_STRING_CHECK = {
-    "eq": ("equals", {}, "the whole answer equals the reference, case-sensitive"),
-    "ne": ("not_equals", {}, "the answer differs from the reference, case-sensitive"),
-    "like": ("includes", {}, "the answer contains the reference, case-sensitive"),
-    "ilike": (
-        "includes",
-        {"case_sensitive": False},
-        "the answer contains the reference, ignoring case",
-    ),
-}
-_TAKES_VALUE = {"equals", "not_equals", "includes"}
 _ROLES = ("system", "developer", "user", "assistant")
-
-
-class TemplateProblem(ValueError):
-    """A template that cannot be rendered (an unknown namespace, a missing item field)."""
 
 
 @dataclass(frozen=True)
@@ -150,124 +71,11 @@ class Found:
 
 
 @dataclass(frozen=True)
-class Item:
-    """One data row: the ``item`` namespace, the recorded ``sample`` if any, and its origin."""
-
-    data: dict[str, Any]
-    sample: dict[str, Any] | None
-    path: Path
-    line: int | None
-
-    @property
-    def where(self) -> str:
-        return f"{self.path}:{self.line}" if self.line is not None else str(self.path)
-
-    def error(self, message: str, hint: str | None = None) -> InvalidRecord:
-        return InvalidRecord(message, path=self.path, line=self.line, hint=hint)
-
-
-@dataclass(frozen=True)
 class EvalExport:
     """The evals and runs found in one export file."""
 
     evals: list[Found]
     runs: list[Found]
-
-
-# --------------------------------------------------------------------------- templates
-
-
-def _parse_variable(expr: str) -> tuple[str, list[str | int]]:
-    head, _, rest = expr.partition(".")
-    tail = "." + rest if rest else ""
-    bracket = head.find("[")
-    if bracket >= 0:
-        head, tail = head[:bracket], head[bracket:] + tail
-    steps: list[str | int] = []
-    pos = 0
-    for match in _STEP.finditer(tail):
-        if match.start() != pos:
-            raise TemplateProblem(f"cannot read the variable `{{{{ {expr} }}}}`")
-        steps.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
-        pos = match.end()
-    if pos != len(tail) or not head:
-        raise TemplateProblem(f"cannot read the variable `{{{{ {expr} }}}}`")
-    return head, steps
-
-
-def _lookup(root: Any, steps: Sequence[str | int], expr: str) -> Any:
-    value = root
-    for step in steps:
-        found = (isinstance(step, int) and isinstance(value, list) and step < len(value)) or (
-            isinstance(step, str) and isinstance(value, dict) and step in value
-        )
-        if found:
-            value = value[step]
-        else:
-            raise TemplateProblem(f"the item has no `{expr}`")
-    return value
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    return json.dumps(value, ensure_ascii=False)
-
-
-def render_template(
-    template: str,
-    item: Mapping[str, Any],
-    *,
-    sample: Callable[[str], str] | None = None,
-    item_value: Callable[[str], str] | None = None,
-) -> str:
-    """Fill ``{{ item.… }}`` from ``item`` (then through ``item_value``, if given) and
-    ``{{ sample.… }}`` with ``sample(path)``; :class:`TemplateProblem` says what is wrong."""
-
-    def one(match: re.Match[str]) -> str:
-        expr = match.group(1)
-        namespace, steps = _parse_variable(expr)
-        if namespace == "item":
-            text = _as_text(_lookup(item, steps, expr))
-            return item_value(text) if item_value is not None else text
-        if namespace == "sample":
-            if sample is None:
-                raise TemplateProblem(
-                    f"`{{{{ {expr} }}}}` reads the model's answer, which a case's input cannot"
-                )
-            return sample(".".join(str(s) for s in steps))
-        raise TemplateProblem(
-            f"`{{{{ {expr} }}}}`: unknown namespace {namespace!r} (OpenAI templates read "
-            "`item` and `sample`)"
-        )
-
-    return _TEMPLATE.sub(one, template)
-
-
-def _canonical(template: str) -> str:
-    return _TEMPLATE.sub(lambda m: "{{" + m.group(1).replace(" ", "") + "}}", template.strip())
-
-
-def _reads_item(template: str) -> bool:
-    return any(m.group(1).startswith("item") for m in _TEMPLATE.finditer(template))
-
-
-def _content_text(content: Any) -> tuple[str, list[str]]:
-    """A message content's text, and the parts that are not text (images, audio)."""
-    if isinstance(content, str):
-        return content, []
-    parts = content if isinstance(content, list) else [content]
-    texts, dropped = [], []
-    for part in parts:
-        if isinstance(part, str):
-            texts.append(part)
-        elif isinstance(part, dict) and isinstance(part.get("text"), str):
-            texts.append(part["text"])
-        else:
-            dropped.append(str(part.get("type")) if isinstance(part, dict) else type(part).__name__)
-    return "\n".join(texts), dropped
 
 
 # --------------------------------------------------------------------------- reading
@@ -372,14 +180,6 @@ def _run_items(run: Found) -> list[Item] | None:
 # --------------------------------------------------------------------------- the suite
 
 
-@dataclass
-class _Context:
-    draft: SuiteDraft
-    items: list[Item]
-    primary: str | None
-    judge_model: str | None
-
-
 def suite_from_eval(
     found: Found,
     runs: Sequence[Found],
@@ -432,12 +232,12 @@ def suite_from_eval(
         raise InvalidRecord(
             "`testing_criteria` must be a list of graders.", path=found.path, line=found.line
         )
-    context = _Context(draft, rows, _primary_reference(criteria), judge_model)
+    context = CriteriaContext(draft, rows, primary_reference(criteria), judge_model)
     if context.primary is not None:
         for case, item in zip(draft.cases, rows, strict=True):
-            case.references = [_render(item, context.primary, "the reference")]
+            case.references = [render_item(item, context.primary, "the reference")]
     for grader in criteria:
-        _map_grader(context, grader, found.where, prefix="")
+        map_grader(context, grader, found.where, prefix="")
     return draft
 
 
@@ -482,13 +282,6 @@ def _check_items(draft: SuiteDraft, found: Found, items: Sequence[Item]) -> None
             )
 
 
-def _render(item: Item, template: str, what: str, **kwargs: Any) -> str:
-    try:
-        return render_template(template, item.data, **kwargs)
-    except TemplateProblem as exc:
-        raise item.error(f"{what}: {exc}.") from exc
-
-
 def _build_cases(draft: SuiteDraft, found: Found, run: Found | None, items: Sequence[Item]) -> None:
     template = _template(run) if run is not None else None
     ids = [item.data.get("id") for item in items]
@@ -500,7 +293,7 @@ def _build_cases(draft: SuiteDraft, found: Found, run: Found | None, items: Sequ
         elif template is not None:
             messages = []
             for message in template.get("template") or []:
-                text, lost = _content_text(message.get("content"))
+                text, lost = content_text(message.get("content"))
                 dropped.update(lost)
                 role = message.get("role", "user")
                 if role not in _ROLES:
@@ -508,7 +301,7 @@ def _build_cases(draft: SuiteDraft, found: Found, run: Found | None, items: Sequ
                         f"{run.where if run else found.where}: input_messages: role {role!r} "
                         "cannot be sent (system, developer, user or assistant)."
                     )
-                content = _render(item, text, "input_messages")
+                content = render_item(item, text, "input_messages")
                 messages.append({"role": role, "content": content})
         else:
             messages = _fallback_messages(item)
@@ -553,8 +346,8 @@ def _build_cases(draft: SuiteDraft, found: Found, run: Found | None, items: Sequ
 
 def _referenced_messages(item: Item, reference: str) -> list[dict[str, str]]:
     try:
-        namespace, steps = _parse_variable(reference)
-        value = _lookup(item.data, steps, reference)
+        namespace, steps = parse_variable(reference)
+        value = lookup(item.data, steps, reference)
     except TemplateProblem as exc:
         raise item.error(f"input_messages item_reference: {exc}.") from exc
     if namespace != "item" or not isinstance(value, list):
@@ -569,7 +362,7 @@ def _chat(item: Item, value: list[Any]) -> list[dict[str, str]]:
             raise item.error(
                 'messages must be {"role": system|developer|user|assistant, "content"} objects.'
             )
-        text, _ = _content_text(message.get("content"))
+        text, _ = content_text(message.get("content"))
         messages.append({"role": message["role"], "content": text})
     return messages
 
@@ -638,255 +431,3 @@ def _sampling(draft: SuiteDraft, run: Found) -> None:
                     definition=params[key],
                 )
             )
-
-
-def _primary_reference(criteria: Sequence[Any]) -> str | None:
-    """The first string/similarity grader's reference template that reads an item field."""
-    for grader in _flatten(criteria):
-        reference = grader.get("reference")
-        if (
-            grader.get("type") in ("string_check", "text_similarity")
-            and isinstance(reference, str)
-            and isinstance(grader.get("input"), str)
-            and _ANSWER_ONLY.match(grader["input"])
-            and _reads_item(reference)
-        ):
-            return _canonical(reference)
-    return None
-
-
-def _flatten(criteria: Sequence[Any]) -> list[dict[str, Any]]:
-    out = []
-    for grader in criteria:
-        if isinstance(grader, dict) and grader.get("type") == "multi":
-            out.extend(_flatten(_sub_graders(grader)))
-        elif isinstance(grader, dict):
-            out.append(grader)
-    return out
-
-
-def _sub_graders(grader: Mapping[str, Any]) -> list[dict[str, Any]]:
-    subs = grader.get("graders")
-    if isinstance(subs, dict) and "type" in subs:
-        return [subs]
-    if isinstance(subs, dict):
-        return [{**v, "name": k} for k, v in subs.items() if isinstance(v, dict)]
-    return [g for g in subs or [] if isinstance(g, dict)]
-
-
-def _map_grader(ctx: _Context, grader: Any, where: str, prefix: str) -> None:
-    draft = ctx.draft
-    if not isinstance(grader, dict):
-        draft.note(
-            MappingEntry(
-                "?", "grader", "not_mapped", "not a grader object", where=where, definition=grader
-            )
-        )
-        return
-    kind = str(grader.get("type"))
-    name = prefix + str(grader.get("name") or f"{kind}-{len(draft.entries) + 1}")
-    if kind == "multi":
-        for sub in _sub_graders(grader):
-            _map_grader(ctx, sub, where, prefix=f"{name}.")
-        draft.note(
-            MappingEntry(
-                name,
-                "multi",
-                "not_mapped",
-                "each sub-grader is its own metric; the formula combining them "
-                f"({grader.get('calculate_output')!r}) is not applied — write it as gate rules",
-                where=where,
-                definition={k: v for k, v in grader.items() if k != "graders"},
-            )
-        )
-        return
-    handler = _HANDLERS.get(kind)
-    if handler is None:
-        draft.note(
-            MappingEntry(
-                name,
-                kind,
-                "not_mapped",
-                f"unknown grader type {kind!r}; its definition is kept",
-                where=where,
-                definition=grader,
-            )
-        )
-        return
-    try:
-        handler(ctx, grader, name, where)
-    except _Unmappable as exc:
-        draft.note(
-            MappingEntry(name, exc.kind, "not_mapped", exc.reason, where=where, definition=grader)
-        )
-
-
-class _Unmappable(Exception):
-    def __init__(self, kind: str, reason: str) -> None:
-        super().__init__(reason)
-        self.kind, self.reason = kind, reason
-
-
-def _answer_input(grader: Mapping[str, Any], kind: str) -> None:
-    value = grader.get("input")
-    if not isinstance(value, str) or not _ANSWER_ONLY.match(value):
-        raise _Unmappable(
-            kind,
-            f"grades {value!r}, not the answer text `{{{{ sample.output_text }}}}`; tuneloop "
-            "metrics score the answer",
-        )
-
-
-def _reference_params(ctx: _Context, grader: Mapping[str, Any], kind: str, metric: str) -> Any:
-    """Per-case params that point ``metric`` at the grader's reference."""
-    reference = grader.get("reference")
-    if not isinstance(reference, str):
-        raise _Unmappable(kind, "has no `reference` template")
-    if ctx.primary is not None and _canonical(reference) == ctx.primary:
-        return [{} for _ in ctx.items]
-    if metric not in _TAKES_VALUE:
-        raise _Unmappable(
-            kind,
-            f"its reference {reference!r} differs from the cases' references "
-            f"({ctx.primary!r}), and `{metric}` compares with the case's references",
-        )
-    return [{"value": _render(item, reference, "reference")} for item in ctx.items]
-
-
-def _string_check(ctx: _Context, grader: Mapping[str, Any], name: str, where: str) -> None:
-    operation = grader.get("operation")
-    kind = f"string_check {operation}"
-    if operation not in _STRING_CHECK:
-        raise _Unmappable(kind, f"unknown operation {operation!r} (OpenAI has eq, ne, like, ilike)")
-    _answer_input(grader, kind)
-    metric, extra, how = _STRING_CHECK[str(operation)]
-    per_case = _reference_params(ctx, grader, kind, metric)
-    label = ctx.draft.label(name)
-    ctx.draft.add_metric(label, metric, [{**p, **extra} for p in per_case])
-    ctx.draft.note(MappingEntry(name, kind, "mapped", how, metric=label, where=where))
-
-
-def _text_similarity(ctx: _Context, grader: Mapping[str, Any], name: str, where: str) -> None:
-    measure = str(grader.get("evaluation_metric"))
-    kind = f"text_similarity {measure}"
-    if measure not in _SIMILARITY:
-        raise _Unmappable(kind, f"unknown evaluation_metric {measure!r}")
-    _answer_input(grader, kind)
-    metric, status, how = _SIMILARITY[measure]
-    per_case = _reference_params(ctx, grader, kind, metric)
-    threshold = grader.get("pass_threshold")
-    if isinstance(threshold, int | float) and 0 <= threshold <= 1:
-        how += f"; threshold = pass_threshold {threshold}"
-    else:
-        how += f"; pass_threshold {threshold!r} is not in [0, 1], so no threshold was set"
-        threshold = None
-    label = ctx.draft.label(name)
-    ctx.draft.add_metric(label, metric, per_case, threshold)
-    ctx.draft.note(MappingEntry(name, kind, status, how, metric=label, where=where))
-
-
-def _model_grader(ctx: _Context, grader: Mapping[str, Any], name: str, where: str) -> None:
-    kind = str(grader["type"])
-    model = ctx.judge_model or grader.get("model")
-    messages = grader.get("input")
-    if not isinstance(model, str) or not model:
-        raise _Unmappable(kind, "has no `model` (pass --judge-model to choose one)")
-    if not isinstance(messages, list) or not messages:
-        raise _Unmappable(kind, "has no `input` messages")
-    if kind == "label_model":
-        labels, passing = grader.get("labels") or [], grader.get("passing_labels") or []
-        header = (
-            f'OpenAI label_model grader "{name}" labelled each answer as one of: '
-            f"{', '.join(map(str, labels))}; passing labels: {', '.join(map(str, passing))}. "
-            "Follow its instructions below; grade 5 when the right label is a passing one and "
-            "1 when it is not."
-        )
-        threshold: float | None = 0.5
-        scale = "a passing label is grade 5, any other grade 1; threshold 0.5 (grade 3 or more)"
-    else:
-        low, high = (grader.get("range") or [0, 1])[:2]
-        passing_at = grader.get("pass_threshold")
-        header = (
-            f'OpenAI score_model grader "{name}" scored each answer from {low} to {high}'
-            + (f", passing at {passing_at}" if passing_at is not None else "")
-            + ". Follow its instructions below and express that score on the 1–5 scale."
-        )
-        threshold, scale = None, "no pass_threshold, so no threshold"
-        if isinstance(passing_at, int | float) and high > low:
-            threshold = round(min(1.0, max(0.0, (passing_at - low) / (high - low))), 4)
-            scale = (
-                f"its {low}–{high} scale is read as the judge's 1–5; threshold "
-                f"({passing_at} − {low}) / ({high} − {low}) = {threshold}"
-            )
-    lost: set[str] = set()
-    rubrics = []
-    for case, item in zip(ctx.draft.cases, ctx.items, strict=True):
-        lines = []
-        for message in messages:
-            message = message if isinstance(message, dict) else {"content": message}
-            text, dropped = _content_text(message.get("content"))
-            lost.update(dropped)
-            role = message.get("role", "user")
-            rendered = _render(
-                item,
-                text,
-                f"grader {name!r}",
-                sample=lambda path: ANSWER,
-                item_value=lambda value, case=case: _placeholder(value, case),
-            )
-            lines.append(f"[{role}]\n{rendered}")
-        rubrics.append({"model": model, "rubric": header + "\n\n" + "\n\n".join(lines)})
-    label = ctx.draft.label(name)
-    ctx.draft.add_metric(label, "llm_judge", rubrics, threshold)
-    how = (
-        f"llm_judge with the grader's messages as its rubric ({{{{ sample.output_text }}}} → the "
-        f"answer, item fields holding the question or references → those); {scale}; judge "
-        f"model {model}" + (" (from --judge-model)" if ctx.judge_model else " (from the grader)")
-    )
-    if grader.get("sampling_params"):
-        how += "; sampling_params not carried (the judge prompt sets temperature 0)"
-    if lost:
-        how += f"; {', '.join(sorted(lost))} parts not carried"
-    ctx.draft.note(MappingEntry(name, kind, "approximated", how, metric=label, where=where))
-
-
-def _placeholder(value: str, case: CaseDraft) -> str:
-    text = value.strip()
-    if text and text == case.question.strip():
-        return QUESTION
-    if text and text in (r.strip() for r in case.references):
-        return REFERENCES
-    return value
-
-
-def _python(ctx: _Context, grader: Mapping[str, Any], name: str, where: str) -> None:
-    source = grader.get("source")
-    kept = f"{ctx.draft.name}.{slug(name, 'python-grader')}.py"
-    if isinstance(source, str):
-        ctx.draft.kept[kept] = (
-            f"# OpenAI python grader {name!r}, imported by `tuneloop migrate openai import-evals`\n"
-            "# from " + where + ". tuneloop never runs it: port it to a metric plugin "
-            "(docs/eval.md).\n\n" + source
-        )
-    ctx.draft.note(
-        MappingEntry(
-            name,
-            "python",
-            "not_mapped",
-            "Python graders are never executed: an imported file is data, not code to run. "
-            + (f"Its source is kept in {kept} to port by hand" if isinstance(source, str) else "")
-            + ".",
-            where=where,
-            definition=dict(grader),
-            kept=kept if isinstance(source, str) else None,
-        )
-    )
-
-
-_HANDLERS: dict[str, Callable[[_Context, Mapping[str, Any], str, str], None]] = {
-    "string_check": _string_check,
-    "text_similarity": _text_similarity,
-    "score_model": _model_grader,
-    "label_model": _model_grader,
-    "python": _python,
-}
