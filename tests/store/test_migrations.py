@@ -13,6 +13,7 @@ from tuneloop.store.keys import SCOPES, hash_key
 from tuneloop.store.schema import Base, utcnow
 
 TABLES = {
+    "model_routes",
     "files",
     "train_jobs",
     "train_job_events",
@@ -59,7 +60,7 @@ def test_upgrade_from_empty_creates_every_table(engine):
 
 def test_current_revision_is_head_after_upgrade(engine):
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0012"
+    assert current_revision(engine) == head_revision() == "0014"
 
 
 def test_downgrade_to_base_drops_every_table(engine):

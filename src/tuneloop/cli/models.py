@@ -285,3 +285,77 @@ def history(
         out.print(f"No alias of {name} has moved yet.")
         return
     out.print(history_table(events))
+
+
+# ------------------------------------------------------------------------------------ routes
+
+route_app = typer.Typer(
+    help="Answer a model name with another model reference, resolved per request (e.g. an old "
+    "ft: id → support@production).",
+    no_args_is_help=True,
+)
+app.add_typer(route_app, name="route")
+
+RouteNameArg = Annotated[
+    str, typer.Argument(help="The model name clients send, e.g. an old ft:gpt-4o-mini-… id.")
+]
+
+
+@route_app.command("set")
+def route_set(
+    name: RouteNameArg,
+    target: Annotated[
+        str,
+        typer.Argument(help="What answers it: support@production, support@3, a registered name."),
+    ],
+    note: Annotated[str, typer.Option("--note", help="Why the route exists (shown in list).")] = "",
+    by: ByOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Route NAME to TARGET; the server resolves TARGET on every request, so a promote or roll
+    back of its alias takes effect without a restart."""
+    import getpass
+
+    from tuneloop.models.routes import set_route
+
+    route, spec, changed = set_route(catalog(), name, target, by=by or getpass.getuser(), note=note)
+    if as_json:
+        print_json({**route.as_dict(), "changed": changed, "resolves_to": spec.description})
+        return
+    verb = "Routed" if changed else "Already routed:"
+    out.print(f"{verb} [bold]{route.name}[/] → [bold]{route.target}[/] ({spec.description}).")
+
+
+@route_app.command("list")
+def route_list(as_json: JsonOption = False) -> None:
+    """Every route with its target and what the target means now."""
+    from tuneloop.errors import ModelNotFound
+
+    routes = store().model_routes.list()
+    rows = []
+    for route in routes:
+        try:
+            now = catalog().spec(route.name).description
+        except ModelNotFound as exc:
+            now = f"unresolvable: {exc.message}"
+        rows.append({**route.as_dict(), "resolves_to": now})
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        out.print("No routes. Add one with `tuneloop models route set NAME TARGET`.")
+        return
+    table = Table("name", "target", "resolves to now", "note", "by")
+    for row in rows:
+        table.add_row(row["name"], row["target"], row["resolves_to"], row["note"], row["by"])
+    out.print(table)
+
+
+@route_app.command("remove")
+def route_remove(name: RouteNameArg, as_json: JsonOption = False) -> None:
+    """Delete the route of NAME (requests naming it then get what NAME means without a route)."""
+    removed = store().model_routes.remove(name)
+    if as_json:
+        print_json(removed.as_dict())
+        return
+    out.print(f"Removed the route {removed.name} → {removed.target}.")

@@ -48,6 +48,11 @@ BUILTIN_METRICS: dict[str, tuple[str, str]] = {
     "fuzzy_contains": ("matching", "FuzzyContains"),
     "json_match": ("matching", "JsonMatch"),
     "fuzzy_match": ("matching", "FuzzyMatch"),
+    "key_terms": ("agreement", "KeyTerms"),
+    "answer_similarity": ("agreement", "AnswerSimilarity"),
+    "same_format": ("agreement", "SameFormat"),
+    "length_ratio": ("agreement", "LengthRatio"),
+    "same_language": ("agreement", "SameLanguage"),
 }
 
 

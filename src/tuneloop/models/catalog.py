@@ -6,9 +6,17 @@ a built-in alias from a plugin (``smollm2-135m``), a fine-tuned version in the m
 ``seoul-guide``), or an ad-hoc ``BACKEND:TARGET`` spec (``local:/path/to/hf-folder``,
 ``openai:gpt-4o-mini``).
 
+Before all of that, a **route** (``tuneloop models route set``,
+:mod:`tuneloop.store.model_routes`) answers a name with another reference —
+``ft:gpt-4o-mini-…:acme:support:AbC123`` → ``support@production`` after
+``tuneloop migrate openai switch``. A route wins over every other meaning of the name —
+including the registry version whose ``model_id`` is that ``ft:`` id (the OpenAI *source* version
+``migrate openai pull`` recorded) — and its target is resolved like any other name, never through
+another route.
+
 Registry names are looked up on every :meth:`Catalog.get` and the loaded model is cached by the
 version they resolve to, so promoting ``seoul-guide@production`` takes effect in a running server
-on its next request.
+on its next request — through a route too.
 
 What produces answers that are kept (evaluations, prompt runs, chat) calls :meth:`Catalog.resolve`
 instead: one immutable identity (:class:`~tuneloop.models.identity.ResolvedModel` — the version
@@ -20,7 +28,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from tuneloop.errors import ModelNotFound, RegistryError
@@ -51,7 +59,7 @@ class ModelSpec:
     backend: str
     config: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
-    source: Literal["builtin", "registered", "fine-tuned", "ad-hoc"] = "builtin"
+    source: Literal["builtin", "registered", "fine-tuned", "ad-hoc", "routed"] = "builtin"
 
 
 BackendFactory = Callable[[ModelSpec, "Settings"], ChatModel]
@@ -94,6 +102,9 @@ class Catalog:
         self._lock = threading.Lock()
 
     def specs(self) -> list[ModelSpec]:
+        return self._specs(routes=True)
+
+    def _specs(self, *, routes: bool) -> list[ModelSpec]:
         specs = dict(builtin_models())
         if self.store is not None:
             for reg in self.store.registrations.list():
@@ -109,9 +120,27 @@ class Catalog:
             for alias in self.store.models.all_aliases():
                 ref = f"{alias.name}@{alias.alias}"
                 specs.setdefault(ref, _version_spec(ref, self.store.models.get(ref)))
+            for route in self.store.model_routes.list() if routes else []:
+                try:
+                    specs[route.name] = self._locate(route.name)[0]
+                except ModelNotFound:
+                    specs.pop(route.name, None)  # its target is gone: the name answers nothing
         return sorted(specs.values(), key=lambda s: s.name)
 
+    def route_target(self, name: str) -> str | None:
+        """The reference a route sends ``name`` to, if ``name`` is routed."""
+        if self.store is None:
+            return None
+        route = self.store.model_routes.get(name)
+        return None if route is None else route.target
+
     def spec(self, name: str) -> ModelSpec:
+        target = self.route_target(name)
+        if target is not None:
+            return self._locate(name)[0]
+        return self._unrouted_spec(name)
+
+    def _unrouted_spec(self, name: str) -> ModelSpec:
         if self.store is not None:
             reg = self.store.registrations.get(name)
             if reg is not None:
@@ -127,7 +156,7 @@ class Catalog:
         backend, sep, target = name.partition(":")
         if self.allow_ad_hoc and sep and target and backend in backends():
             return ModelSpec(name, backend, {"target": target}, source="ad-hoc")
-        known = ", ".join(s.name for s in self.specs()) or "none"
+        known = ", ".join(s.name for s in self._specs(routes=False)) or "none"
         hint = f"Known models: {known}. Register one with `tuneloop models add`"
         if self.allow_ad_hoc:
             hint += ", or use BACKEND:TARGET such as local:/path/to/model or openai:gpt-4o-mini"
@@ -148,11 +177,37 @@ class Catalog:
         return version
 
     def _locate(self, name: str) -> tuple[ModelSpec, ModelVersion | None]:
-        """The spec ``name`` means now, and the registry version behind it (if any)."""
+        """The spec ``name`` means now, and the registry version behind it (if any); a routed
+        name means what its target means now (the spec keeps the routed name)."""
+        target = self.route_target(name)
+        if target is not None:
+            spec, version = self._locate_unrouted(target, routed_from=name)
+            return replace(
+                spec,
+                name=name,
+                description=f"route → {target}: {spec.description}",
+                source="routed",
+            ), version
+        return self._locate_unrouted(name)
+
+    def _locate_unrouted(
+        self, name: str, *, routed_from: str | None = None
+    ) -> tuple[ModelSpec, ModelVersion | None]:
         version = self._version(name)
         if version is not None:
             return _version_spec(name, version), version
-        return self.spec(name), None
+        try:
+            return self._unrouted_spec(name), None
+        except ModelNotFound as exc:
+            if routed_from is None:
+                raise
+            raise ModelNotFound(
+                f"The model `{routed_from}` is routed to `{name}`, which does not resolve: "
+                f"{exc.message}",
+                hint=f"Point the route elsewhere (`tuneloop models route set {routed_from} "
+                "TARGET`) or set the alias it names.",
+                param="model",
+            ) from exc
 
     @property
     def hashes(self) -> HashCache:
@@ -196,9 +251,11 @@ class Catalog:
         return self._build(key, resolved.requested, resolved.spec)
 
     def get(self, name: str) -> ChatModel:
-        """The model ``name`` means now, hashing nothing (the server's per-request path)."""
-        version = self._version(name)
-        key = f"\0{version.model_id}" if version is not None else name
+        """The model ``name`` means now, hashing nothing (the server's per-request path); a
+        routed name is looked up again on every call, so its target's alias moves take effect."""
+        target = self.route_target(name) or name
+        version = self._version(target)
+        key = f"\0{version.model_id}" if version is not None else target
         with self._lock:
             cached = self._models.get(key)
             if cached is not None:

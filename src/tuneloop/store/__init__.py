@@ -34,6 +34,7 @@ from tuneloop.store.files import Files
 from tuneloop.store.gate_results import GateRecord, GateResults
 from tuneloop.store.keys import ApiKeyRecord, ApiKeys
 from tuneloop.store.migrate import current_revision, downgrade, head_revision, upgrade
+from tuneloop.store.model_routes import ModelRoute, ModelRoutes
 from tuneloop.store.projects import ProjectRecord, Projects
 from tuneloop.store.prompt_runs import PromptRuns
 from tuneloop.store.registrations import ModelRegistration, Registrations
@@ -51,6 +52,8 @@ __all__ = [
     "GateRecord",
     "GateResults",
     "ModelRegistration",
+    "ModelRoute",
+    "ModelRoutes",
     "ProjectRecord",
     "Projects",
     "Registrations",
@@ -96,6 +99,7 @@ class Store:
         self.files = Files(self.engine, self.artifacts)
         self.train_jobs = TrainJobs(self.engine)
         self.gate_results = GateResults(self.engine)
+        self.model_routes = ModelRoutes(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, migrate: bool = True) -> Store:

@@ -47,6 +47,7 @@ __all__ = [
     "FileRow",
     "GateResultRow",
     "ModelRegistrationRow",
+    "ModelRouteRow",
     "ModelVersionRow",
     "Project",
     "PromptRunResultRow",
@@ -507,3 +508,17 @@ class GateResultRow(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(JSON)
     by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelRouteRow(Base):
+    """A served model name answered by another model reference (``ft:…`` → ``support@production``),
+    resolved by the catalog on every request (:mod:`tuneloop.store.model_routes`)."""
+
+    __tablename__ = "model_routes"
+
+    name: Mapped[str] = mapped_column(String(500), primary_key=True)
+    target: Mapped[str] = mapped_column(String(300))
+    note: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,7 +3,10 @@ switch, import-evals), all registering on the group in :mod:`tuneloop.cli.migrat
 
 from __future__ import annotations
 
-from tuneloop.cli.migrate import import_evals  # noqa: F401  (registers import-evals)
+from tuneloop.cli.migrate import (
+    import_evals,  # noqa: F401  (registers import-evals)
+    retrain,  # noqa: F401  (registers retrain)
+)
 from tuneloop.cli.migrate._app import app
 
 __all__ = ["app"]

@@ -10,7 +10,9 @@ Built-in metrics, registered by :mod:`tuneloop.default_plugins.metrics`:
 * behaviour (rule classifiers with calibration sets): ``asks_back``, ``refusal`` (alias
   ``redirects``), ``language_match``;
 * relevance: ``answer_relevance``, ``context_relevance``, ``grounding``;
-* judge: ``llm_judge``.
+* judge: ``llm_judge``;
+* agreement with another model's answer (the references, e.g. a golden suite): ``key_terms``,
+  ``answer_similarity``, ``same_format``, ``length_ratio``, ``same_language``.
 
 Each lives in the module of its family (``accuracy``, ``assertions`` …), imported only when a
 metric of that family is built.
