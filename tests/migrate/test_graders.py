@@ -419,6 +419,27 @@ def test_render_template_reads_nested_fields_and_refuses_unknown_ones():
         render_template("{{ user.name }}", item)
 
 
+def test_create_params_with_item_schema_and_korean_names_import_too(tmp_path):
+    # the EvalCreateParams a team kept in code: no id/object, `item_schema`, Korean names
+    params = {
+        "name": "서울 가이드 평가",
+        "data_source_config": {
+            "type": "custom",
+            "item_schema": {"type": "object", "required": ["question", "answer"]},
+            "include_sample_schema": True,
+        },
+        "testing_criteria": [{**EXACT, "name": "정확도"}, {**CLOSE, "name": "유사도"}],
+    }
+    path = tmp_path / "create_params.json"
+    path.write_text(json.dumps(params, ensure_ascii=False), encoding="utf-8")
+    (draft,) = plan_imports([path], items=write_items(tmp_path))
+    assert draft.name == "openai-eval"  # nothing of the Korean name is a valid suite name
+    assert [m["label"] for m in draft.metrics] == ["equals", "fuzzy_match"]
+    bad = write_items(tmp_path, [{"item": {"question": "답은?"}}])
+    with pytest.raises(InvalidRecord, match="item_schema"):
+        plan_imports([path], items=bad)
+
+
 # ------------------------------------------------------------------------- bad input
 
 
@@ -553,6 +574,7 @@ def test_includes_with_ignore_case_becomes_includes(registry):
         ("종로", ("Jongno", "Jong-no")),
     ]
     assert "Romanization Rules" in suite.description
+    assert suite.cases[0].meta["source"].endswith("samples.jsonl:1")
     run = run_suite_sync(suite, ScriptedModel(["It is GYEONGBOKGUNG.", "Jongro"]), concurrency=1)
     assert [r.passed for r in run.results] == [True, False]
 

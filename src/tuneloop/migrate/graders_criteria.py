@@ -232,7 +232,7 @@ def _string_check(ctx: CriteriaContext, grader: Mapping[str, Any], name: str, wh
     _answer_input(grader, kind)
     metric, extra, how = _STRING_CHECK[str(operation)]
     per_case = _reference_params(ctx, grader, kind, metric)
-    label = ctx.draft.label(name)
+    label = ctx.draft.label(name, metric)
     ctx.draft.add_metric(label, metric, [{**p, **extra} for p in per_case])
     ctx.draft.note(MappingEntry(name, kind, "mapped", how, metric=label, where=where))
 
@@ -253,7 +253,7 @@ def _text_similarity(
     else:
         how += f"; pass_threshold {threshold!r} is not in [0, 1], so no threshold was set"
         threshold = None
-    label = ctx.draft.label(name)
+    label = ctx.draft.label(name, metric)
     ctx.draft.add_metric(label, metric, per_case, threshold)
     ctx.draft.note(MappingEntry(name, kind, status, how, metric=label, where=where))
 
@@ -309,7 +309,7 @@ def _model_grader(ctx: CriteriaContext, grader: Mapping[str, Any], name: str, wh
             )
             lines.append(f"[{role}]\n{rendered}")
         rubrics.append({"model": model, "rubric": header + "\n\n" + "\n\n".join(lines)})
-    label = ctx.draft.label(name)
+    label = ctx.draft.label(name, "llm_judge")
     ctx.draft.add_metric(label, "llm_judge", rubrics, threshold)
     how = (
         f"llm_judge with the grader's messages as its rubric ({{{{ sample.output_text }}}} → the "

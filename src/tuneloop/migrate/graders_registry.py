@@ -341,7 +341,8 @@ def _build_cases(
             references = []
         else:
             raise sample.error("`ideal` must be a string or a list of strings.")
-        meta = {k: v for k, v in sample.data.items() if k not in ("input", "ideal")}
+        extra = {k: v for k, v in sample.data.items() if k not in ("input", "ideal")}
+        meta: dict[str, Any] = {"sample": extra} if extra else {}
         meta["source"] = f"{sample.path}:{sample.line}"
         draft.cases.append(CaseDraft(f"sample-{n}", messages, references, meta))
     if text_prompts:
@@ -459,7 +460,7 @@ def _model_graded(
         except (KeyError, IndexError, ValueError) as exc:
             return unmapped(f"its prompt cannot be filled in ({exc!r})")
         rubrics.append({"model": judge_model, "rubric": header + "\n\n" + body})
-    label = draft.label(spec_name or "model-graded")
+    label = draft.label(spec_name, "llm_judge")
     draft.add_metric(label, "llm_judge", rubrics)
     how = (
         f"llm_judge ({judge_model}) with the spec's prompt as its rubric ({{{output_key}}} → the "

@@ -118,9 +118,10 @@ class SuiteDraft:
     def note(self, entry: MappingEntry) -> None:
         self.entries.append(entry)
 
-    def label(self, wanted: str) -> str:
-        """A metric label not yet used in this suite, made from ``wanted``."""
-        base = slug(wanted, "metric")
+    def label(self, wanted: str, fallback: str = "metric") -> str:
+        """A metric label not yet used in this suite, made from ``wanted`` (a grader's name;
+        ``fallback``, e.g. the metric's name, when nothing of it is usable, as with 정확도)."""
+        base = slug(wanted, fallback)
         taken = {m.get("label") or m["name"] for m in self.metrics}
         taken |= {m.get("label") or m["name"] for c in self.cases for m in c.metrics}
         label, n = base, 2
