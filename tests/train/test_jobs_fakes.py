@@ -14,7 +14,7 @@ import json
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,8 +170,13 @@ class FineTuningServer:
 
 @contextmanager
 def fine_tuning_server(
-    folder: Path, tiny_model_dir: Path, *, real_engine: bool = False
+    folder: Path,
+    tiny_model_dir: Path,
+    *,
+    real_engine: bool = False,
+    configure: Callable[[Any], None] | None = None,
 ) -> Iterator[FineTuningServer]:
+    """The server and its worker; ``configure(app)`` runs before it serves (add middleware)."""
     from fixtures.server import make_project, run_server
     from tuneloop.registry import Store
     from tuneloop.serve.app import create_app
@@ -196,8 +201,11 @@ def fine_tuning_server(
     )
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
+    app = create_app(settings, store=store, fine_tuning_trainer=trainer)
+    if configure is not None:
+        configure(app)
     try:
-        with run_server(create_app(settings, store=store, fine_tuning_trainer=trainer)) as url:
+        with run_server(app) as url:
             yield FineTuningServer(url, key, store, settings, engine, worker)
     finally:
         worker.stop()

@@ -6,7 +6,9 @@ Why plain dataclasses built by pure functions (:func:`job_info`, :func:`model_in
 API's JSON: ``pull`` and the later steps reuse them, tests build them from literal dicts, and the
 network stays in two thin functions (:func:`take_inventory`, :func:`resolve_job`) that go
 through the SDK client of :mod:`tuneloop.migrate.client` (pagination, retries with backoff and
-``Retry-After``, errors mapped to tuneloop's).
+``Retry-After``, errors mapped to tuneloop's). Objects are read as the server sent them
+(``to_dict(warnings=False)``): OpenAI has sent ``shutdown_date`` both as text and as a number,
+whatever type the installed SDK declares.
 
 Nothing here downloads a file: result metrics come from the checkpoints' ``metrics`` (OpenAI
 keeps the last checkpoints of a succeeded job with their ``train_loss``, ``valid_loss``,
@@ -239,17 +241,19 @@ class Inventory:
         return self.taken_at.date()
 
     @property
-    def new_jobs_stop(self) -> date | None:
-        """When new jobs stop on this server (OpenAI's date; None elsewhere)."""
-        return NEW_JOBS_STOP if self.is_openai else None
+    def new_jobs_stop(self) -> date:
+        """When OpenAI stops new fine-tuning jobs (shown whatever the server: it is the date
+        by which a team still on OpenAI can no longer retrain there)."""
+        return NEW_JOBS_STOP
 
     def as_dict(self) -> dict[str, Any]:
         stop = self.new_jobs_stop
         return {
             "base_url": self.base_url,
+            "is_openai": self.is_openai,
             "taken_at": self.taken_at.isoformat(),
-            "new_jobs_stop": stop.isoformat() if stop else None,
-            "new_jobs_days_left": (stop - self.today).days if stop else None,
+            "new_jobs_stop": stop.isoformat(),
+            "new_jobs_days_left": (stop - self.today).days,
             "jobs": [j.as_dict() for j in self.jobs],
             "models": [m.as_dict(self.today) for m in self.models],
         }
@@ -405,20 +409,22 @@ def model_infos(
 def _checkpoint_objects(account: Account, job_id: str) -> list[dict[str, Any]]:
     with account.remote(f"list the checkpoints of {job_id}"):
         pages = account.client.fine_tuning.jobs.checkpoints.list(job_id, limit=100)
-        return [c.to_dict() for c in pages]
+        return [c.to_dict(warnings=False) for c in pages]
 
 
 def fetch_job(account: Account, job_id: str) -> JobInfo:
     """One job with its checkpoints (one request each, plus paging)."""
     with account.remote(f"retrieve fine-tuning job {job_id}"):
-        job = account.client.fine_tuning.jobs.retrieve(job_id).to_dict()
+        job = account.client.fine_tuning.jobs.retrieve(job_id).to_dict(warnings=False)
     checkpoints = _checkpoint_objects(account, job_id) if job.get("status") == "succeeded" else []
     return job_info(job, checkpoints)
 
 
 def _job_objects(account: Account, page_size: int) -> list[dict[str, Any]]:
     with account.remote("list fine-tuning jobs"):
-        return [j.to_dict() for j in account.client.fine_tuning.jobs.list(limit=page_size)]
+        return [
+            j.to_dict(warnings=False) for j in account.client.fine_tuning.jobs.list(limit=page_size)
+        ]
 
 
 def resolve_job(account: Account, ref: str, *, page_size: int = 100) -> JobInfo:
@@ -448,7 +454,7 @@ def take_inventory(
         checkpoints = _checkpoint_objects(account, str(job["id"])) if succeeded else []
         jobs.append(job_info(job, checkpoints))
     with account.remote("list models"):
-        listed = [m.to_dict() for m in account.client.models.list()]
+        listed = [m.to_dict(warnings=False) for m in account.client.models.list()]
     return Inventory(
         base_url=account.base_url,
         is_openai=account.is_openai,

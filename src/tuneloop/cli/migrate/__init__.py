@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from tuneloop.cli.migrate import (
     import_evals,  # noqa: F401  (registers import-evals)
+    inventory,  # noqa: F401  (registers inventory)
+    pull,  # noqa: F401  (registers pull)
     retrain,  # noqa: F401  (registers retrain)
 )
 from tuneloop.cli.migrate._app import app
