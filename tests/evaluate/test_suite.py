@@ -338,3 +338,22 @@ def test_content_hash_follows_cases_and_metrics_but_not_model_or_description(tmp
     assert parse_suite(metric, tmp_path / "d.yaml").content_hash != base
     subset = load_suite(tmp_path / "suite.yaml").select(limit=1).content_hash
     assert subset != base
+
+
+def test_a_few_shot_conversation_keeps_its_final_question(tmp_path):
+    rows = [
+        {
+            "id": "few-shot",
+            "messages": [
+                {"role": "user", "content": "경복궁 휴궁일은?"},
+                {"role": "assistant", "content": "화요일입니다."},
+                {"role": "user", "content": "창덕궁은요?"},
+            ],
+            "reference": "월요일입니다.",
+        }
+    ]
+    jsonl(tmp_path / "q.jsonl", rows)
+    [case] = read_case_file(tmp_path / "q.jsonl")
+    assert case.messages is not None and case.messages[-1]["content"] == "창덕궁은요?"
+    assert len(case.messages) == 3
+    assert case.references == ("월요일입니다.",)

@@ -599,7 +599,7 @@ _CASE_KEYS = {
 
 def read_case_file(path: str | Path) -> list[SuiteCase]:
     """Cases from a JSONL file: one object per line with ``question`` (or ``input``, or chat
-    ``messages`` whose last assistant turn is the reference), optional ``reference`` (or
+    ``messages`` whose closing assistant turn, if any, is the reference), optional ``reference`` (or
     ``references``/``answer``), ``context``, ``facts`` (strings, or lists of alternative
     strings), ``tags`` and ``id``; other keys go to ``meta``.
     """
@@ -648,10 +648,11 @@ def _case_from_object(obj: dict[str, Any], file: Path, line: int) -> SuiteCase:
     )
     if messages is not None:
         chat = _chat(messages, file, line)
-        last = max((i for i, m in enumerate(chat) if m["role"] == "assistant"), default=None)
-        if last is not None:
-            references = references or (chat[last]["content"],)
-            chat = chat[:last]
+        # Only a *closing* assistant turn is the reference; one followed by a user turn is part
+        # of the conversation (a few-shot exchange), and the question is the final user turn.
+        if chat and chat[-1]["role"] == "assistant":
+            references = references or (chat[-1]["content"],)
+            chat = chat[:-1]
         if not any(m["role"] == "user" for m in chat):
             raise InvalidRecord("`messages` has no user turn to ask.", path=file, line=line)
         body: dict[str, Any] = {"messages": tuple(chat)}
