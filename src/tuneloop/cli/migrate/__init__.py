@@ -7,6 +7,7 @@ from tuneloop.cli.migrate import (
     import_evals,  # noqa: F401  (registers import-evals)
     inventory,  # noqa: F401  (registers inventory)
     pull,  # noqa: F401  (registers pull)
+    record,  # noqa: F401  (registers record)
     retrain,  # noqa: F401  (registers retrain)
 )
 from tuneloop.cli.migrate._app import app
