@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from fixtures.server import run_server
 from train.test_jobs_fakes import fine_tuning_server, wait_for_status
@@ -75,8 +75,9 @@ def jsonl(chats: list[list[dict[str, str]]]) -> bytes:
 
 @dataclass
 class Downloads:
-    """Every ``/v1/files/{id}/content`` request (file id, in arrival order); ``hold`` delays
-    the answer for the file ids it names by that many seconds."""
+    """Every ``/v1/files/{id}/content`` request (file id, in arrival order); ``hold`` sends
+    the first half of the files it names, then waits that many seconds before the rest (so a
+    client is killed in the middle of the body)."""
 
     seen: list[str] = field(default_factory=list)
     hold: dict[str, float] = field(default_factory=dict)
@@ -95,8 +96,19 @@ class Downloads:
                     self.seen.append(parts[2])
                     delay = self.hold.get(parts[2], 0.0)
                 if delay:
-                    await asyncio.sleep(delay)
+                    return await _held(await call_next(request), delay)
             return await call_next(request)
+
+
+async def _held(response: Any, delay: float) -> StreamingResponse:
+    body = b"".join([chunk async for chunk in response.body_iterator])
+
+    async def halves() -> Any:
+        yield body[: len(body) // 2]
+        await asyncio.sleep(delay)
+        yield body[len(body) // 2 :]
+
+    return StreamingResponse(halves(), response.status_code, headers=dict(response.headers))
 
 
 @dataclass

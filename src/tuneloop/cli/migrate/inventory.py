@@ -87,9 +87,9 @@ def _date(value: date | None) -> str:
 def _print(found: Inventory) -> None:
     jobs = Table(title=f"Fine-tuning jobs on {found.base_url}")
     for column in ("job", "status", "base model → fine-tuned model", "created", "finished"):
-        jobs.add_column(column)
+        jobs.add_column(column, overflow="fold")  # ids are copied from here: never cut them
     for column in ("tokens", "hyperparameters", "metrics", "checkpoints", "files"):
-        jobs.add_column(column)
+        jobs.add_column(column, overflow="fold")
     for job in found.jobs:
         color = _STATUS.get(job.status, "cyan")
         files = [f"train {job.training_file}"]
@@ -111,7 +111,7 @@ def _print(found: Inventory) -> None:
     out.print(jobs)
     models = Table(title="Fine-tuned models")
     for column in ("model", "base model", "job", "shutdown", "days left", "name"):
-        models.add_column(column)
+        models.add_column(column, overflow="fold")
     by_job = {j.id: j for j in found.jobs}
     for model in found.models:
         made_by = by_job.get(model.job_id or "")
