@@ -30,7 +30,7 @@ from migrate.openai_fakes import (
     seeded_openai,
 )
 from tuneloop.data.records import read_records
-from tuneloop.errors import DataError, InvalidRequest, UnknownReference
+from tuneloop.errors import BadReference, DataError, InvalidRequest, UnknownReference
 from tuneloop.migrate.client import connect
 from tuneloop.migrate.inventory import job_info
 from tuneloop.migrate.pull import (
@@ -188,6 +188,11 @@ def test_name_overrides_the_default_and_production_is_left_where_it_is(seeded, p
     assert second.source.ref == "guide@2" and second.dataset.ref == "guide-openai@2"
     assert not second.production_set and store.models.aliases("guide") == {"production": 1}
     assert find_source(store, "guide").ref == "guide@2"  # the newest source version
+    (again,) = pull(store, account, [seeded.job_a.id], project_dir=folder, author="kim")
+    assert again.name == "guide" and again.source.ref == "guide@1"  # the name it was pulled as
+    with pytest.raises(BadReference) as caught:
+        pull(store, account, [seeded.job_a.id], name="other", project_dir=folder, author="kim")
+    assert "--name guide" in caught.value.hint and store.datasets.names() == ["guide-openai"]
 
 
 def test_nothing_pulled_is_an_error_naming_the_pull_command(project):

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tuneloop.atomicfile import atomic_write_text
 from tuneloop.errors import (
+    BadReference,
     DataError,
     InvalidRequest,
     NotFound,
@@ -563,7 +564,14 @@ def pull_job(
             "status).",
             param="source",
         )
-    name = _checked_name(name or job.default_name)
+    earlier = store.models.find_by_model_id(job.fine_tuned_model)
+    if earlier is not None and name is not None and earlier.name != name:
+        raise BadReference(
+            f"{job.fine_tuned_model} was already pulled as {earlier.ref}, not under {name!r}.",
+            hint=f"Pull it again with --name {earlier.name} (or without --name).",
+            param="name",
+        )
+    name = _checked_name(name or (earlier.name if earlier else job.default_name))
     manifest = _Manifest(manifest_path(project_dir, name), name)
     wanted: list[tuple[Role, str]] = [("training", job.training_file)]
     if job.validation_file:

@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from tuneloop.cli.context import out, print_json
@@ -80,6 +81,11 @@ def _metrics(values: dict[str, Any]) -> str:
     return ", ".join(shown) or "-"
 
 
+def _error(job: JobInfo) -> str:
+    message = (job.error or {}).get("message")
+    return f"\n{escape(str(message))}" if message else ""
+
+
 def _date(value: date | None) -> str:
     return value.isoformat() if value else "-"
 
@@ -98,7 +104,7 @@ def _print(found: Inventory) -> None:
         files.extend(f"result {f}" for f in job.result_files)
         jobs.add_row(
             job.id,
-            f"[{color}]{job.status}[/]",
+            f"[{color}]{job.status}[/]" + _error(job),
             f"{job.base_model} → {job.fine_tuned_model or '-'}",
             _date(job.created_at.date()),
             _date(job.finished_at.date() if job.finished_at else None),
