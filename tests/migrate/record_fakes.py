@@ -109,14 +109,16 @@ def golden_lines(path: Path) -> list[dict[str, Any]]:
 @dataclass
 class RateLimitedUpstream:
     """An OpenAI-compatible ``/v1/chat/completions`` on a real socket that answers its first
-    ``limited`` requests with 429 and ``Retry-After``, then echoes the question; ``arrivals``
-    holds ``(monotonic time, status sent, question)`` per request."""
+    ``limited`` requests with 429 (``code``) and ``Retry-After``, then echoes the question after
+    ``delay`` seconds — a 400 for questions in ``refuse``, no choices at all with ``empty``;
+    ``arrivals`` holds ``(monotonic time, status sent, question)`` per request."""
 
     limited: int = 1
     retry_after: str | None = "1"
     code: str = "rate_limit_exceeded"
     delay: float = 0.0
     refuse: frozenset[str] = frozenset()
+    empty: bool = False
     arrivals: list[tuple[float, int, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
@@ -144,7 +146,8 @@ class RateLimitedUpstream:
                     self._send(400, error("This prompt is too long", "context_length_exceeded"), {})
                     return
                 time.sleep(upstream.delay)
-                self._send(200, completion(body["model"], question), {})
+                answer = completion(body["model"], question)
+                self._send(200, {**answer, "choices": []} if upstream.empty else answer, {})
 
             def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
                 data = json.dumps(payload, ensure_ascii=False).encode("utf-8")

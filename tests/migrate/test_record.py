@@ -22,7 +22,7 @@ from migrate.record_fakes import (
 )
 from migrate.sources import FT_ID, GOLDEN, NAME, SYSTEM, seed_source
 from tuneloop.data.tokenstats import inference_price, openai_counter
-from tuneloop.errors import DataError, RateLimited, UnknownReference
+from tuneloop.errors import BackendError, DataError, RateLimited, UnknownReference
 from tuneloop.evaluate.suite import load_suite
 from tuneloop.migrate.client import connect
 from tuneloop.migrate.record import (
@@ -309,3 +309,15 @@ def test_a_refused_prompt_is_reported_and_asked_again_next_time(tmp_path):
     assert first.recorded == 3 and [f.where for f in first.failures] == [f"{questions}:3"]
     assert "too long" in first.failures[0].message
     assert second.recorded == 0 and second.already == 3 and len(second.failures) == 1
+
+
+def test_an_answer_without_choices_stops_the_run_instead_of_losing_a_worker(tmp_path):
+    questions = questions_file(tmp_path / "qs.jsonl", 6)
+    with (
+        rate_limited_upstream(limited=0, empty=True) as upstream,
+        pytest.raises(BackendError, match=r"Unexpected answer .*qs\.jsonl:") as caught,
+    ):
+        _direct(tmp_path, upstream.url, questions, concurrency=2)
+
+    assert "run the same command again" in (caught.value.hint or "")
+    assert golden_lines(golden_paths(tmp_path, "limits")[1]) == []

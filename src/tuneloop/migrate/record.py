@@ -57,6 +57,7 @@ from tuneloop.atomicfile import atomic_write_text
 from tuneloop.data.records import SkipReport
 from tuneloop.data.tokenstats import inference_price, openai_counter
 from tuneloop.errors import (
+    BackendError,
     DataError,
     InvalidRecord,
     InvalidRequest,
@@ -717,7 +718,17 @@ class _Run:
                 return
             if self.halted():
                 continue
-            line = self._ask(request)
+            try:
+                line = self._ask(request)
+            except Exception as exc:  # a worker must not die silently: stop the run instead
+                self._halt(
+                    BackendError(
+                        f"Unexpected answer from {self.account.base_url} to the prompt at "
+                        f"{request.prompt.where}: {exc!r}",
+                        hint="Check that the server speaks OpenAI's chat completions API.",
+                    )
+                )
+                continue
             if line is not None:
                 self.writer.lines.put(line)
 
