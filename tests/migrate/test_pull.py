@@ -156,6 +156,7 @@ def test_a_second_pull_downloads_nothing_and_adds_no_version_row_or_artifact(see
     assert seeded.downloads.count() == before and two.downloaded == 0
     assert not two.dataset_created and not two.source_created and not two.production_set
     assert two.dataset.ref == one.dataset.ref and two.source.ref == one.source.ref
+    assert two.pii_counts == one.pii_counts == {"PHONE": 1} and two.metrics == one.metrics
     assert len(store.datasets.versions("support-openai")) == 1
     assert len(store.models.versions("support")) == 1
     assert {a.sha256 for a in store.artifacts.list()} == artifacts

@@ -29,7 +29,8 @@ losing it costs at most a re-download. It is rewritten atomically after every fi
 
 Idempotent: files already in the manifest (and intact in the store) are not downloaded again,
 dataset versions are content-addressed and a ``model_id`` is registered once, so a second pull
-downloads nothing and adds no version, row or artifact.
+downloads nothing and adds no version, row or artifact; a job the manifest marks done (same
+files, same PII policy, its versions still there) is not even validated or scanned again.
 """
 
 from __future__ import annotations
@@ -538,6 +539,23 @@ def _malformed(problems: list[str], store: Store, files: Sequence[PulledFile]) -
     )
 
 
+def _finished(
+    store: Store, entry: dict[str, Any], job: JobInfo, keep_pii: bool
+) -> tuple[DatasetVersion, ModelVersion] | None:
+    """The dataset and source versions of a job the manifest says is done, when they are still
+    there and were made from the same files with the same PII policy; else None (pull again)."""
+    if not entry.get("done") or entry.get("keep_pii") != keep_pii:
+        return None
+    dataset = store.datasets.resolve(str(entry.get("dataset", "")))
+    source = store.models.find_by_model_id(str(job.fine_tuned_model))
+    if dataset is None or source is None or source.ref != entry.get("source"):
+        return None
+    pulled = {k: v.get("sha256") for k, v in entry["files"].items()}
+    if source.artifacts.get("files") != pulled:
+        return None
+    return dataset, source
+
+
 def _checked_name(name: str) -> str:
     refs.check_name(name, kind="model")
     refs.check_name(dataset_name(name), kind="dataset")
@@ -593,6 +611,32 @@ def pull_job(
             warnings.append(f"openai:{pulled.file_id}: {exc.message}; its metrics are left out")
     metrics = final_metrics(rows, job.metrics)
 
+    finished = _finished(store, manifest.job(job.id), job, keep_pii)
+    if finished is not None:  # pulled before with the same files and PII policy: nothing to do
+        dataset, source = finished
+        found = next((s for s in dataset.pipeline if s.get("step") == "pii"), {})
+        counts_before = {str(k): int(v) for k, v in dict(found.get("found") or {}).items()}
+        shutdown_before = source.artifacts.get("shutdown_date")
+        return PullResult(
+            name=name,
+            job=job,
+            files=files,
+            metadata_sha256=metadata_sha,
+            step_metrics=rows,
+            metrics=dict(source.metrics),
+            dataset=dataset,
+            dataset_created=False,
+            source=source,
+            source_created=False,
+            production_set=False,
+            pii_counts=counts_before,
+            pii_hits=[],
+            pii_redacted=bool(counts_before) and not keep_pii,
+            shutdown_date=date.fromisoformat(shutdown_before) if shutdown_before else None,
+            manifest=manifest.path,
+            warnings=warnings,
+        )
+
     chat = [f for f in files if f.role != "result"]
     problems = [p for f in chat for p in _check(store, f)]
     if problems:
@@ -618,8 +662,7 @@ def pull_job(
         )
 
     shutdown = _shutdown_date(account, job)
-    source = store.models.find_by_model_id(job.fine_tuned_model)
-    source_created = source is None
+    source_created = earlier is None
     source = store.models.register_version(
         name,
         model_id=job.fine_tuned_model,
@@ -652,7 +695,11 @@ def pull_job(
 
     entry = manifest.job(job.id)
     entry.update(
-        fine_tuned_model=job.fine_tuned_model, dataset=dataset.ref, source=source.ref, done=True
+        fine_tuned_model=job.fine_tuned_model,
+        dataset=dataset.ref,
+        source=source.ref,
+        keep_pii=keep_pii,
+        done=True,
     )
     manifest.save()
     return PullResult(
