@@ -8,6 +8,7 @@ aborted and recorded, so a chart that needs a CDN fails here instead of on a rev
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -79,25 +80,48 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-def test_report_renders_every_chart_offline_with_korean_text(browser: Any, tmp_path: Path) -> None:
-    path = write_report(summarize(seoul_run()), tmp_path / "report.html")
-    page = browser.new_page()
-    console_errors: list[str] = []
-    external: list[str] = []
-    dialogs: list[str] = []
-    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: console_errors.append(str(e)))
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+@dataclass
+class OfflinePage:
+    """A page opened from a file with every other request aborted: what it logged as errors,
+    which URLs it tried to load, and the dialogs it opened (an injected ``alert`` would be one)."""
+
+    page: Any
+    console_errors: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+
+def open_offline(browser: Any, path: Path) -> OfflinePage:
+    """Open ``path`` in a new page of ``browser`` with the network cut off (see OfflinePage)."""
+    opened = OfflinePage(browser.new_page())
+    page = opened.page
+    page.on(
+        "console", lambda m: opened.console_errors.append(m.text) if m.type == "error" else None
+    )
+    page.on("pageerror", lambda e: opened.console_errors.append(str(e)))
+    page.on("dialog", lambda d: (opened.dialogs.append(d.message), d.dismiss()))
 
     def block(route: Any) -> None:
         if not route.request.url.startswith("file://"):
-            external.append(route.request.url)
+            opened.external.append(route.request.url)
             route.abort()
         else:
             route.continue_()
 
     page.route("**/*", block)
     page.goto(path.resolve().as_uri(), wait_until="load")
+    return opened
+
+
+def test_report_renders_every_chart_offline_with_korean_text(browser: Any, tmp_path: Path) -> None:
+    path = write_report(summarize(seoul_run()), tmp_path / "report.html")
+    opened = open_offline(browser, path)
+    page, console_errors, external, dialogs = (
+        opened.page,
+        opened.console_errors,
+        opened.external,
+        opened.dialogs,
+    )
 
     plots = page.locator(".plotly-graph-div")
     page.wait_for_function(

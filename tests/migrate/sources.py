@@ -175,7 +175,10 @@ def write_golden(
         )
     _jsonl(folder / "golden.jsonl", rows)
     suite = folder / "golden.yaml"
-    suite.write_text(f"name: {name}-golden\ncases_from: [golden.jsonl]\n", encoding="utf-8")
+    recorded = json.dumps({k: v for k, v in params.items() if k != "model"})
+    suite.write_text(
+        f"name: {name}-golden\nparams: {recorded}\ncases_from: [golden.jsonl]\n", encoding="utf-8"
+    )
     return suite
 
 

@@ -45,6 +45,9 @@ __all__ = [
     "TagExtreme",
     "TagStats",
     "comparison_html",
+    "figure_div",
+    "plot_layout",
+    "render_page",
     "report_html",
     "summarize",
     "write_comparison",
@@ -362,6 +365,38 @@ def _environment() -> jinja2.Environment:
     env.filters["heat"] = _heat
     env.filters["signed"] = _signed
     return env
+
+
+@functools.cache
+def _page_environment(package: str) -> jinja2.Environment:
+    import jinja2
+
+    env = _environment().overlay(
+        loader=jinja2.ChoiceLoader(
+            [jinja2.PackageLoader(package, "templates"), _environment().loader]  # type: ignore[list-item]
+        )
+    )
+    return env
+
+
+def render_page(package: str, template: str, **context: Any) -> str:
+    """A page in the reports' style from another package's ``templates`` folder (its template
+    may extend ``_base.html.j2``), with the same filters, plotly.js inlined once (no network) and
+    the generation time — so other stages (``migrate``'s parity report) reuse this machinery
+    instead of copying it. Build figures with :func:`figure_div` and :func:`plot_layout`."""
+    page = _page_environment(package).get_template(template)
+    return page.render(plotly_js=_plotly_js(), generated=_now(), **context)
+
+
+def figure_div(figure: Any, div_id: str) -> Markup:
+    """A Plotly figure for a page of :func:`render_page` (``div_id`` must be ours, not user
+    text: it lands in JavaScript unescaped)."""
+    return _figure_div(figure, div_id)
+
+
+def plot_layout(title: str, *, height: int = 300, **extra: Any) -> dict[str, Any]:
+    """The reports' Plotly layout (font with Hangul fallbacks, white template, margins)."""
+    return _layout(title, height=height, **extra)
 
 
 def _num(value: float | None, digits: int = 3) -> str:
