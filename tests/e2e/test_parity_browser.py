@@ -16,7 +16,8 @@ from migrate.sources import (
     write_golden,
 )
 from tuneloop.config import Settings
-from tuneloop.migrate.parity import parity, write_parity
+from tuneloop.migrate.parity import parity
+from tuneloop.migrate.parity_report import write_parity
 from tuneloop.models.catalog import Catalog
 from tuneloop.registry import Store
 

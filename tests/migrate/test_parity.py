@@ -9,7 +9,8 @@ import pytest
 
 from tuneloop.config import Settings
 from tuneloop.errors import DataError, InvalidRequest, ProtectedAlias
-from tuneloop.migrate.parity import agreement_of, golden_suite_path, parity, write_parity
+from tuneloop.migrate.parity import agreement_of, golden_suite_path, parity
+from tuneloop.migrate.parity_report import write_parity
 from tuneloop.models.catalog import Catalog
 from tuneloop.store.eval_results import CaseResult
 

@@ -15,6 +15,7 @@ one module per step, each resumable and each usable alone (``tuneloop migrate op
 - :mod:`.record` — replay prompts against the old fine-tune into a *golden suite*; resumable;
 - :mod:`.retrain` — the job's settings translated to a local training config, with reasons;
 - :mod:`.parity` — the local model against the golden suite: agreement report and gate evidence;
+  :mod:`.parity_report` holds its numbers and writes ``parity.json`` / ``parity.html``;
 - :mod:`.switch` — the old ``ft:`` name served by tuneloop as a route to the local model;
 - :mod:`.graders` — OpenAI Evals ``testing_criteria`` and ``openai/evals`` registry YAML → suites.
 

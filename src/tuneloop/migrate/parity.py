@@ -45,14 +45,26 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tuneloop.atomicfile import atomic_write_text
 from tuneloop.errors import BackendUnavailable, DataError, InvalidRequest
-from tuneloop.evaluate.bootstrap import MIN_PAIRS, paired_bootstrap
+from tuneloop.evaluate.bootstrap import MIN_PAIRS
 from tuneloop.evaluate.suite import MetricUse, Suite, load_suite
+from tuneloop.migrate.parity_report import (
+    CONFIDENCE,
+    CONTENT_METRICS,
+    FORM_METRICS,
+    RESAMPLES,
+    SEED,
+    CaseAgreement,
+    ParityReport,
+    SuiteSummary,
+    TagAgreement,
+    clean,
+    interval,
+)
 from tuneloop.migrate.pull import find_source
 from tuneloop.migrate.record import golden_paths
 
@@ -64,173 +76,10 @@ if TYPE_CHECKING:
     from tuneloop.store.eval_results import CaseResult, EvalRun
     from tuneloop.store.gate_results import GateRecord
 
-__all__ = [
-    "CONFIDENCE",
-    "CONTENT_METRICS",
-    "FORM_METRICS",
-    "CaseAgreement",
-    "Interval",
-    "ParityReport",
-    "SuiteSummary",
-    "TagAgreement",
-    "agreement_of",
-    "golden_suite_path",
-    "parity",
-    "write_parity",
-]
+__all__ = ["WORST", "agreement_of", "golden_suite_path", "parity"]
 
-CONTENT_METRICS = ("token_f1", "rouge_l", "key_terms", "answer_similarity")
-FORM_METRICS = ("same_format", "length_ratio", "same_language")
-CONFIDENCE = 0.95
-RESAMPLES = 10_000
-SEED = 0
 WORST = 10
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A mean over ``n`` cases with its bootstrap interval (NaN without cases)."""
-
-    n: int
-    mean: float
-    low: float
-    high: float
-
-    @classmethod
-    def of(cls, values: Sequence[float]) -> Interval:
-        if not values:
-            return cls(0, math.nan, math.nan, math.nan)
-        boot = paired_bootstrap(values, resamples=RESAMPLES, seed=SEED, confidence=CONFIDENCE)
-        return cls(len(values), boot.mean, boot.low, boot.high)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: _clean(v) for k, v in vars(self).items()}
-
-
-@dataclass(frozen=True)
-class CaseAgreement:
-    """One golden prompt: the old and the new answer, the metric scores and the agreement."""
-
-    case_id: str
-    tags: tuple[str, ...]
-    question: str
-    old: str
-    new: str | None
-    agreement: float
-    content: float | None
-    form: float | None
-    scores: dict[str, float]
-    error: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: _clean(v) for k, v in vars(self).items()} | {"tags": list(self.tags)}
-
-
-@dataclass(frozen=True)
-class TagAgreement:
-    tag: str
-    agreement: Interval
-    metrics: dict[str, float]
-
-
-@dataclass(frozen=True)
-class SuiteSummary:
-    """One of the user's own suites, run on the local model."""
-
-    suite: str
-    path: str
-    run_id: str
-    cases: int
-    errors: int
-    metrics: dict[str, Interval]
-
-
-@dataclass(frozen=True)
-class ParityReport:
-    """Everything ``parity.json`` and ``parity.html`` show (see the module docstring)."""
-
-    name: str
-    source: ModelVersion
-    candidate: ModelVersion
-    candidate_label: str
-    candidate_hash: str | None
-    run_id: str
-    suite: str
-    suite_path: str
-    suite_hash: str
-    agreement: Interval
-    metrics: dict[str, Interval]
-    tags: tuple[TagAgreement, ...]
-    cases: tuple[CaseAgreement, ...]
-    worst: tuple[CaseAgreement, ...]
-    errors: int
-    suites: tuple[SuiteSummary, ...] = ()
-    notes: tuple[str, ...] = ()
-    gate: dict[str, Any] | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> bool | None:
-        """The gate's verdict; None when no gate was asked for."""
-        return None if self.gate is None else bool(self.gate["passed"])
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "source": _version(self.source),
-            "candidate": {**_version(self.candidate), "label": self.candidate_label},
-            "candidate_hash": self.candidate_hash,
-            "run_id": self.run_id,
-            "suite": {"name": self.suite, "path": self.suite_path, "hash": self.suite_hash},
-            "cases": len(self.cases),
-            "errors": self.errors,
-            "agreement": self.agreement.as_dict(),
-            "metrics": {
-                m: {
-                    **i.as_dict(),
-                    "role": "content" if m in CONTENT_METRICS else "form",
-                }
-                for m, i in self.metrics.items()
-            },
-            "tags": [
-                {"tag": t.tag, "agreement": t.agreement.as_dict(), "metrics": _clean(t.metrics)}
-                for t in self.tags
-            ],
-            "worst": [c.as_dict() for c in self.worst],
-            "suites": [
-                {
-                    "suite": s.suite,
-                    "path": s.path,
-                    "run_id": s.run_id,
-                    "cases": s.cases,
-                    "errors": s.errors,
-                    "metrics": {m: i.as_dict() for m, i in s.metrics.items()},
-                }
-                for s in self.suites
-            ],
-            "notes": list(self.notes),
-            "gate": self.gate,
-            "settings": self.settings,
-            "per_case": [c.as_dict() for c in self.cases],
-        }
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    return value
-
-
-def _version(version: ModelVersion) -> dict[str, Any]:
-    return {
-        "ref": version.ref,
-        "model_id": version.model_id,
-        "backend": version.backend,
-        "base_model": version.base_model,
-    }
 
 
 # ------------------------------------------------------------------------------ inputs
@@ -396,7 +245,7 @@ def _tags(run: EvalRun, cases: Sequence[CaseAgreement]) -> tuple[TagAgreement, .
         for metric in run.metrics:
             values = _metric_values(run, metric, ids)
             means[metric] = math.fsum(values) / len(values) if values else math.nan
-        out.append(TagAgreement(tag, Interval.of([c.agreement for c in members]), means))
+        out.append(TagAgreement(tag, interval([c.agreement for c in members]), means))
     return tuple(out)
 
 
@@ -446,7 +295,7 @@ def _user_suite(
     suite = load_suite(path, store=store, prompts=lambda ref: resolve_prompt(ref, settings, store))
     run = _run(suite, catalog, candidate, progress=progress, concurrency=concurrency)
     store.eval_runs.save(run)
-    metrics = {m: Interval.of(_metric_values(run, m)) for m in run.metrics}
+    metrics = {m: interval(_metric_values(run, m)) for m in run.metrics}
     return SuiteSummary(suite.name, str(path), run.id, len(run.results), run.errors, metrics)
 
 
@@ -473,11 +322,11 @@ def _gate(
     )
     check = {
         "name": f"agreement lower bound >= {minimum:g}",
-        "actual": _clean(overall.low),
+        "actual": clean(overall.low),
         "required": minimum,
         "passed": passed,
         "message": message,
-        "details": {"mean": _clean(overall.mean), "high": _clean(overall.high), "n": overall.n},
+        "details": {"mean": clean(overall.mean), "high": clean(overall.high), "n": overall.n},
     }
     record = store.gate_results.save(
         GateRecord(
@@ -534,7 +383,7 @@ def parity(
 ) -> ParityReport:
     """Run the golden suite (and ``suites``) on the local model and score agreement with the
     old fine-tune; with ``gate``, store the decision (module docstring). Nothing is written to
-    files: see :func:`write_parity`.
+    files: see :func:`tuneloop.migrate.parity_report.write_parity`.
 
     ``name`` is the tuneloop model name (or the ``ft:`` / ``ftjob-`` id); ``model`` a version of
     it (default: its newest non-source version). Raises
@@ -594,8 +443,8 @@ def parity(
         suite=run.suite,
         suite_path=str(path),
         suite_hash=run.suite_hash,
-        agreement=Interval.of([c.agreement for c in cases]),
-        metrics={m: Interval.of(_metric_values(run, m)) for m in run.metrics},
+        agreement=interval([c.agreement for c in cases]),
+        metrics={m: interval(_metric_values(run, m)) for m in run.metrics},
         tags=_tags(run, cases),
         cases=tuple(cases),
         worst=tuple(ranked[:worst]),
@@ -613,7 +462,7 @@ def parity(
             "recorded_suite_hash": recorded_hash,
         },
     )
-    metrics_update = {"parity_agreement": _clean(report.agreement.mean), "parity_run": run.id}
+    metrics_update = {"parity_agreement": clean(report.agreement.mean), "parity_run": run.id}
     store.models.update_metrics(candidate.ref, metrics_update)
     if gate is None:
         return report
@@ -621,85 +470,3 @@ def parity(
         store, report, gate, alias=alias, by=by, baseline_run=f"golden:{recorded_hash[:16]}"
     )
     return replace(report, gate=decision)
-
-
-# ------------------------------------------------------------------------------ files
-
-
-def _figures(report: ParityReport) -> dict[str, Any]:
-    import plotly.graph_objects as go
-
-    from tuneloop.evaluate.report import figure_div, plot_layout
-
-    histogram = go.Figure(
-        go.Histogram(
-            x=[c.agreement for c in report.cases],
-            xbins={"start": -0.025, "end": 1.025, "size": 0.05},
-            marker={"color": "#3b6fb6"},
-            hovertemplate="agreement %{x}<br>%{y} case(s)<extra></extra>",
-        ),
-        layout=plot_layout(
-            "Agreement per golden case",
-            xaxis={"range": [-0.03, 1.03], "title": {"text": "agreement"}},
-            yaxis={"title": {"text": "cases"}},
-        ),
-    )
-
-    def intervals(rows: list[tuple[str, Interval]], title: str, div: str) -> Any:
-        shown = [(label, i) for label, i in rows if i.n]
-        if not shown:
-            return None
-        figure = go.Figure(
-            go.Scatter(
-                x=[i.mean for _, i in shown],
-                y=[label for label, _ in shown],
-                mode="markers",
-                marker={"size": 10, "color": "#3b6fb6"},
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [i.high - i.mean for _, i in shown],
-                    "arrayminus": [i.mean - i.low for _, i in shown],
-                    "color": "#5b6b7d",
-                },
-                hovertemplate="%{y}: %{x:.3f}<extra></extra>",
-            ),
-            layout=plot_layout(
-                title,
-                height=max(220, 45 * len(shown) + 100),
-                xaxis={"range": [-0.03, 1.03], "title": {"text": "mean, 95% interval"}},
-                yaxis={"autorange": "reversed"},
-            ),
-        )
-        return figure_div(figure, div)
-
-    metric_rows = [("agreement", report.agreement), *report.metrics.items()]
-    tag_rows = [(t.tag, t.agreement) for t in report.tags]
-    return {
-        "histogram": figure_div(histogram, "agreement-hist"),
-        "metrics": intervals(metric_rows, "Agreement and each metric", "metric-intervals"),
-        "tags": intervals(tag_rows, "Agreement by tag", "tag-intervals"),
-    }
-
-
-def parity_html(report: ParityReport) -> str:
-    """The report as one self-contained HTML page (plotly.js inlined, no network)."""
-    from tuneloop.evaluate.report import render_page
-
-    return render_page(
-        "tuneloop.migrate",
-        "parity.html.j2",
-        r=report,
-        figures=_figures(report),
-        content_metrics=CONTENT_METRICS,
-        form_metrics=FORM_METRICS,
-    )
-
-
-def write_parity(report: ParityReport, out_dir: Path) -> tuple[Path, Path]:
-    """Write ``parity.json`` and ``parity.html`` into ``out_dir`` atomically; return both."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str)
-    json_path = atomic_write_text(out_dir / "parity.json", data + "\n")
-    html_path = atomic_write_text(out_dir / "parity.html", parity_html(report))
-    return Path(json_path), Path(html_path)

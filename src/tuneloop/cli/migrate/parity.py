@@ -17,7 +17,7 @@ from tuneloop.cli.migrate._app import openai_app
 from tuneloop.cli.options import JsonOption
 
 if TYPE_CHECKING:
-    from tuneloop.migrate.parity import Interval, ParityReport
+    from tuneloop.migrate.parity_report import Interval, ParityReport
 
 __all__ = ["parity"]
 
@@ -66,7 +66,8 @@ def parity(
     parity.html and parity.json; with --gate, store the decision and exit 8 when it fails."""
     from tuneloop.cli.progress import stage_progress
     from tuneloop.errors import EvalGateFailed
-    from tuneloop.migrate.parity import golden_suite_path, parity, write_parity
+    from tuneloop.migrate.parity import golden_suite_path, parity
+    from tuneloop.migrate.parity_report import write_parity
 
     with stage_progress(enabled=not as_json) as progress:
         report = parity(
