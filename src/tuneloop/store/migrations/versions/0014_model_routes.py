@@ -2,21 +2,21 @@
 resolved per request (``support@production``).
 
 Revision ID: 0014
-Revises: 0013
+Revises: 0012
 Create Date: 2026-12-08
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-# TEMPORARY while 0013 is being written in parallel: chain onto it once it exists.
-down_revision: str | None = "0013" if any(Path(__file__).parent.glob("0013_*.py")) else "0012"
+# Number 0014 was reserved for this table; no 0013 has landed, so it follows 0012 (a later 0013
+# must revise 0012 and this file then revise "0013").
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
