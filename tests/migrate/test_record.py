@@ -20,7 +20,7 @@ from migrate.record_fakes import (
     questions_file,
     rate_limited_upstream,
 )
-from migrate.sources import FT_ID, GOLDEN, NAME, SYSTEM, seed_source
+from migrate.sources import FT_ID, GOLDEN, JOB_ID, NAME, SYSTEM, seed_source
 from tuneloop.data.tokenstats import inference_price, openai_counter
 from tuneloop.errors import BackendError, DataError, RateLimited, UnknownReference
 from tuneloop.evaluate.suite import load_suite
@@ -107,6 +107,24 @@ def test_records_the_validation_prompts_and_a_train_sample_with_usage_and_latenc
         assert case.references == (line["messages"][-1]["content"],)
         assert list(case.messages or ()) == line["messages"][:-1]
         assert case.meta["source_model"] == FT_ID
+
+
+def test_the_source_is_found_by_name_ft_id_or_job_and_brings_its_dataset_and_server(project):
+    _, store = project
+    by_name = resolve_source(store, NAME)
+    assert by_name == resolve_source(store, FT_ID) == resolve_source(store, JOB_ID)
+    assert by_name.ft_id == FT_ID and by_name.dataset == "seoul-guide-openai@1"
+    assert by_name.base_url is None  # OpenAI itself: the account's default
+    remote_id = "ft:gpt-4o-mini-2024-07-18:acme:remote:R1"
+    store.models.register_version(
+        "remote", model_id=remote_id, backend="openai",
+        config={"model": remote_id, "base_url": "http://gateway.internal/v1"},
+        base_model="gpt-4o-mini-2024-07-18", author="test", artifacts={"source": True},
+    )  # fmt: skip
+    remote = resolve_source(store, "remote")
+    assert remote.base_url == "http://gateway.internal/v1" and remote.dataset is None
+    with pytest.raises(UnknownReference, match="migrate openai pull nobody"):
+        resolve_source(store, "nobody")
 
 
 def test_a_second_run_sends_nothing_and_leaves_the_file_as_it_was(project, play):
