@@ -1,7 +1,7 @@
 """Model routes: a served model name (an old ``ft:`` id) answered by a model reference that is
 resolved per request (``support@production``).
 
-Revision ID: 0014
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-08
 """
@@ -13,9 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-# Number 0014 was reserved for this table; no 0013 has landed, so it follows 0012 (a later 0013
-# must revise 0012 and this file then revise "0013").
+revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
