@@ -68,6 +68,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "hookspecs",
             "atomicfile",
             "yamlfile",
+            "jsonlines",
         ),
     ),
 )

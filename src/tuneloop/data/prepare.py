@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +37,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tuneloop.data.records import Example, Record, SkipReport, Source, write_records
-from tuneloop.errors import DataError
+from tuneloop.errors import DataError, InvalidRecord
+from tuneloop.jsonlines import iter_objects
 
 if TYPE_CHECKING:
     from tuneloop.models.base import ChatModel
@@ -161,27 +161,15 @@ class PrepareResult:
 
 def _questions(path: Path) -> list[str]:
     """Held-out questions: lines with "question" (JSONL), or record files' first user turns."""
+    hint = 'Held-out files hold one {"question": ...} per line.'
     questions: list[str] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(
-                    f"{path}:{number}: not valid JSON ({exc.msg}).",
-                    hint='Held-out files hold one {"question": ...} per line.',
-                ) from exc
-            if isinstance(data, dict) and isinstance(data.get("question"), str):
-                questions.append(data["question"])
-            elif isinstance(data, dict) and data.get("kind") == "example":
-                questions.append(Example(messages=data.get("messages") or []).first("user"))
-            else:
-                raise DataError(
-                    f'{path}:{number}: no "question" in this line.',
-                    hint='Held-out files hold one {"question": ...} per line.',
-                )
+    for number, data in iter_objects(path, hint=hint):
+        if isinstance(data.get("question"), str):
+            questions.append(data["question"])
+        elif data.get("kind") == "example":
+            questions.append(Example(messages=data.get("messages") or []).first("user"))
+        else:
+            raise InvalidRecord('no "question" in this line.', path=path, line=number, hint=hint)
     return questions
 
 

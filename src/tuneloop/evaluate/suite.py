@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tuneloop.errors import DataError, InvalidRecord, PromptError
+from tuneloop.jsonlines import iter_objects
 from tuneloop.prompts.template import NAME_PATTERN, PromptParams
 from tuneloop.yamlfile import YamlDocument, load_yaml, parse_yaml, validate_yaml
 
@@ -604,29 +605,8 @@ def read_case_file(path: str | Path) -> list[SuiteCase]:
     strings), ``tags`` and ``id``; other keys go to ``meta``.
     """
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{file}: not UTF-8 text.", hint="Save the file as UTF-8.") from exc
-    cases = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidRecord(
-                f"invalid JSON ({exc.msg} at column {exc.colno}).",
-                path=file,
-                line=lineno,
-                hint='Each line must be one JSON object such as {"question": …, "reference": …}.',
-            ) from exc
-        if not isinstance(obj, dict):
-            raise InvalidRecord(
-                f"expected a JSON object, got {type(obj).__name__}.", path=file, line=lineno
-            )
-        cases.append(_case_from_object(obj, file, lineno))
-    return cases
+    hint = 'Each line must be one JSON object such as {"question": …, "reference": …}.'
+    return [_case_from_object(obj, file, lineno) for lineno, obj in iter_objects(file, hint=hint)]
 
 
 def _strings(value: Any, key: str, file: Path, line: int) -> tuple[str, ...]:

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from tuneloop.errors import DataError, InvalidRecord
+from tuneloop.errors import DataError
+from tuneloop.jsonlines import iter_objects
 
 __all__ = [
     "ANSWER",
@@ -230,39 +231,17 @@ class SuiteDraft:
 
 
 def jsonl_objects(path: Path, hint: str) -> list[tuple[int, dict[str, Any]]]:
-    """``(line number, object)`` for each non-blank line of a JSONL file; a line that is not a
-    JSON object is an :class:`~tuneloop.errors.InvalidRecord` naming file:line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise DataError(f"{path}: no such file.", hint="Check the path.") from exc
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text.", hint="Save the file as UTF-8.") from exc
-    if text.startswith("version https://git-lfs.github.com/spec/"):
+    """``(line number, object)`` for each non-blank line of a JSONL file
+    (:func:`tuneloop.jsonlines.iter_objects`), after refusing a Git LFS pointer — what a fresh
+    ``openai/evals`` clone holds instead of its samples."""
+    if not path.is_file():
+        raise DataError(f"{path}: no such file.", hint="Check the path.")
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    if head.startswith(b"version https://git-lfs.github.com/spec/"):
         raise DataError(
             f"{path}: a Git LFS pointer, not the data itself.",
             hint="Run `git lfs pull` in the openai/evals clone (or download the file), then "
             "import again.",
         )
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidRecord(
-                f"invalid JSON ({exc.msg} at column {exc.colno}).",
-                path=path,
-                line=number,
-                hint=hint,
-            ) from exc
-        if not isinstance(value, dict):
-            raise InvalidRecord(
-                f"expected a JSON object, got {type(value).__name__}.",
-                path=path,
-                line=number,
-                hint=hint,
-            )
-        rows.append((number, value))
-    return rows
+    return list(iter_objects(path, hint=hint))

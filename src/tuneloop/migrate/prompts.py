@@ -31,7 +31,6 @@ validation split's ``validation`` and the sample's ``train-sample``.
 from __future__ import annotations
 
 import csv
-import json
 import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from tuneloop.data.ingest.qa import ANSWER_NAMES, QUESTION_NAMES, find_field, split_tags
 from tuneloop.data.records import Example, SkipReport, Source, read_records
 from tuneloop.errors import DataError, InvalidRecord
+from tuneloop.jsonlines import iter_lines, iter_objects
 
 if TYPE_CHECKING:
     from tuneloop.evaluate.suite import PromptResolver
@@ -164,21 +164,6 @@ def file_prompts(
     )
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Numbered text lines, streamed; undecodable bytes name the line they are on."""
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                raise InvalidRecord(
-                    "not UTF-8 text.",
-                    path=path,
-                    line=number,
-                    hint=f"Convert the file, e.g. `iconv -f cp949 -t utf-8 {path.name}`.",
-                ) from exc
-
-
 def _text(value: Any, key: str, path: Path, line: int) -> str | None:
     if value is None:
         return None
@@ -218,22 +203,8 @@ def _tags(source: str, own: Iterable[str]) -> tuple[str, ...]:
 
 
 def _jsonl_prompts(path: Path, tag: str) -> Iterator[Prompt]:
-    for line, text in _lines(path):
-        if not text.strip():
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidRecord(
-                f"invalid JSON ({exc.msg} at column {exc.colno}).",
-                path=path,
-                line=line,
-                hint='Each line is one object: {"messages": [...]} or {"question": "…"}.',
-            ) from exc
-        if not isinstance(obj, dict):
-            raise InvalidRecord(
-                f"expected a JSON object, got {type(obj).__name__}.", path=path, line=line
-            )
+    hint = 'Each line is one object: {"messages": [...]} or {"question": "…"}.'
+    for line, obj in iter_objects(path, hint=hint):
         if "messages" not in obj:
             yield _question_prompt(obj, tag, path, line)
             continue
@@ -253,7 +224,7 @@ def _jsonl_prompts(path: Path, tag: str) -> Iterator[Prompt]:
 
 def _csv_prompts(path: Path, tag: str) -> Iterator[Prompt]:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    numbered = _lines(path)
+    numbered = iter_lines(path)
     physical = {"line": 0}
 
     def text_lines() -> Iterator[str]:

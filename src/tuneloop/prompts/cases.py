@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tuneloop.errors import DataError, InvalidRecord
+from tuneloop.jsonlines import iter_objects
 
 __all__ = ["Case", "load_cases"]
 
@@ -28,29 +28,11 @@ def load_cases(path: str | Path) -> list[Case]:
     Blank lines are skipped; any other bad line is an :class:`InvalidRecord` naming file:line.
     """
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise DataError(f"{file}: no such file.", hint="Check the --vars/--cases path.") from exc
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{file}: not UTF-8 text.", hint="Save the file as UTF-8.") from exc
+    if not file.is_file():
+        raise DataError(f"{file}: no such file.", hint="Check the --vars/--cases path.")
     cases: list[Case] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidRecord(
-                f"invalid JSON ({exc.msg} at column {exc.colno}).",
-                path=file,
-                line=lineno,
-                hint="Each line must be one JSON object of template variables.",
-            ) from exc
-        if not isinstance(obj, dict):
-            raise InvalidRecord(
-                f"expected a JSON object, got {type(obj).__name__}.", path=file, line=lineno
-            )
+    hint = "Each line must be one JSON object of template variables."
+    for lineno, obj in iter_objects(file, hint=hint):
         if "vars" in obj:
             variables, tags = obj["vars"], obj.get("tags", [])
             extra = set(obj) - {"vars", "tags"}
