@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from tuneloop.errors import InvalidRequest
+from tuneloop.knowledge.base import Hit
 
 if TYPE_CHECKING:
     from tuneloop.models.base import ChatModel
@@ -60,7 +61,9 @@ class EvalCase:
 
     ``references`` are acceptable answers (reference-based metrics take the best over them);
     ``context`` is the source text the answer should be grounded in; ``facts`` are the key facts
-    a correct answer states, each a tuple of alternative wordings (``fact_recall``).
+    a correct answer states, each a tuple of alternative wordings (``fact_recall``); ``sources``
+    are the retrieved passages the model was given with the question, best first (empty when the
+    prompt does not retrieve) — what ``faithfulness`` and ``context_recall`` judge against.
     """
 
     id: str
@@ -70,6 +73,7 @@ class EvalCase:
     tags: tuple[str, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
     facts: tuple[tuple[str, ...], ...] = ()
+    sources: tuple[Hit, ...] = ()
 
     @property
     def question(self) -> str:
