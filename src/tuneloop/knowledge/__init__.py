@@ -10,7 +10,7 @@ dense retrieval) can replace the in-memory one without touching its callers.
 from __future__ import annotations
 
 from tuneloop.knowledge.answer import RetrievalModel
-from tuneloop.knowledge.base import Hit, Passage, Retriever
+from tuneloop.knowledge.base import Hit, Passage, Retriever, passage_id
 from tuneloop.knowledge.bm25 import BM25Retriever
 from tuneloop.knowledge.passages import DocumentSet, load_passages, resolve_documents
 
@@ -22,5 +22,6 @@ __all__ = [
     "RetrievalModel",
     "Retriever",
     "load_passages",
+    "passage_id",
     "resolve_documents",
 ]

@@ -7,10 +7,18 @@ call ``search``, so any of them can be swapped in.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Hit", "Passage", "Retriever"]
+__all__ = ["Hit", "Passage", "Retriever", "passage_id"]
+
+
+def passage_id(source: str, start: int, end: int, text: str) -> str:
+    """The stable id of a passage: 12 hex digits of sha256 over where it is and what it says."""
+    blob = json.dumps([source, start, end, text], ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -21,7 +29,9 @@ class Passage:
     ``docs/`` folder gives ``docs/gyeongbokgung.md``); ``start``/``end`` are character offsets of
     ``text`` in the text the reader extracted from that file (for HTML: the page's article text);
     ``line`` is the 1-based line the passage starts on. ``title`` (the document's heading) is
-    searched along with the text but is not part of it.
+    searched along with the text but is not part of it. ``id`` is a stable passage id (the
+    first 12 hex digits of sha256 over source, span and text, see :func:`passage_id`): equal
+    passages get equal ids across index versions, so labels and citations survive a rebuild.
     """
 
     text: str
@@ -30,6 +40,7 @@ class Passage:
     end: int
     line: int | None = None
     title: str | None = None
+    id: str | None = None
 
     @property
     def where(self) -> str:

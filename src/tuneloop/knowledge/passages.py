@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tuneloop.config import KnowledgeSettings
 from tuneloop.errors import ConfigError
-from tuneloop.knowledge.base import Passage
+from tuneloop.knowledge.base import Passage, passage_id
 
 __all__ = [
     "DEFAULT_OVERLAP_CHARS",
@@ -126,7 +126,9 @@ def load_passages(
             text, title = record.first("assistant"), record.first("user") or None
             start = 0
         if text.strip():
-            passages.append(Passage(text, label, start, start + len(text), line, title))
+            end = start + len(text)
+            pid = passage_id(label, start, end, text)
+            passages.append(Passage(text, label, start, end, line, title, pid))
     skipped = [f"{labels.get(s.source.path, s.source.path)}: {s.reason}" for s in skips]
     if not passages:
         shown = "; ".join(skipped[:5]) or "the files hold no text"
