@@ -46,6 +46,7 @@ __all__ = [
     "EvalRunRow",
     "FileRow",
     "GateResultRow",
+    "IndexVersionRow",
     "ModelRegistrationRow",
     "ModelRouteRow",
     "ModelVersionRow",
@@ -522,3 +523,34 @@ class ModelRouteRow(Base):
     by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IndexVersionRow(Base):
+    """One immutable version of a knowledge index (``seoul-docs@3``), numbered 1, 2, 3 … per name.
+
+    ``passages`` is the sha256 of a JSON Lines artifact holding every passage with its source,
+    span, id and BM25 terms; ``documents`` is the lineage: each document's label → its sha256 and
+    passage count. ``settings`` holds the chunking settings and retrieval method; ``content_hash``
+    is derived from the documents' hashes and the settings, so rebuilding unchanged documents is the
+    same version. ``changes`` lists what differs from ``parent`` (added, changed, removed files).
+    """
+
+    __tablename__ = "index_versions"
+    __table_args__ = (
+        UniqueConstraint("name", "version", name="uq_index_versions_name_version"),
+        UniqueConstraint("name", "content_hash", name="uq_index_versions_name_content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    parent: Mapped[str | None] = mapped_column(String(300))
+    passages: Mapped[str] = mapped_column(String(64))
+    documents: Mapped[dict[str, Any]] = mapped_column(JSON)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    author: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
