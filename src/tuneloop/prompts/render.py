@@ -5,6 +5,12 @@ other people (a shared repository, an HTTP request naming ``name@production``). 
 attribute access to internals (``{{ ''.__class__.__mro__ }}``-style template injection), calling
 unsafe methods and mutating values; ``StrictUndefined`` turns a misspelt variable into an error
 instead of an empty string silently sent to the model.
+
+Retrieved context (a ``retrieve`` item) is searched with the question — the rendered user
+message unless the item names a ``query`` — and inserted as numbered sources,
+``[1] text (docs/gyeongbokgung.md:12)``, numbered across all such items in order. The hits come
+back on :class:`Rendered` (``sources``, ``index_hashes``), so ``prompt run``, ``chat``, the eval
+runner and the server — which all render here — can show and store what each answer was given.
 """
 
 from __future__ import annotations
@@ -19,18 +25,42 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from tuneloop.errors import PromptError
+from tuneloop.knowledge.base import Hit
 from tuneloop.models.types import Message
-from tuneloop.prompts.template import Example, PromptFile, Variable
+from tuneloop.prompts.retrieval import IndexResolver, index_resolver
+from tuneloop.prompts.template import ContextItem, Example, PromptFile, RetrieveSpec, Variable
 from tuneloop.text.korean import has_hangul
 
 __all__ = ["Rendered", "coerce_variable", "render", "resolve_variables", "template_env"]
 
 
+CITE = {
+    True: "위 참고 자료에 근거해 답하고, 사용한 자료의 번호를 [1]처럼 표시하세요. "
+    "자료에 답이 없으면 자료에 없다고 말하거나 되물어 보세요.",
+    False: "Answer from the sources above and cite the ones you use as [1]. If they do not "
+    "contain the answer, say so or ask a clarifying question.",
+}
+EMPTY = {
+    True: "관련 자료를 찾지 못했습니다.",
+    False: "No matching sources were found.",
+}
+
+
 @dataclass(frozen=True)
 class Rendered:
+    """The messages to send, plus what was retrieved for them.
+
+    ``sources`` are the passages inserted into the context, in the order they are numbered
+    (``sources[0]`` is ``[1]``); ``index_hashes`` maps each index reference searched to its
+    retriever's ``content_hash`` (a response cache must key on it: a new index version may
+    answer differently even where the same passages are shown).
+    """
+
     messages: list[Message]
     variables: dict[str, Any]
     examples: list[Example] = field(default_factory=list)
+    sources: tuple[Hit, ...] = ()
+    index_hashes: dict[str, str] = field(default_factory=dict)
 
     def as_dicts(self) -> list[dict[str, str]]:
         return [m.as_dict() for m in self.messages]
@@ -139,22 +169,91 @@ def _render_text(prompt: PromptFile, text: str, values: Mapping[str, Any], *loc:
         ) from exc
 
 
-def _context_text(prompt: PromptFile, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _retrieved(
+    prompt: PromptFile,
+    spec: RetrieveSpec,
+    question: str,
+    values: Mapping[str, Any],
+    indexes: IndexResolver,
+    found: list[Hit],
+    hashes: dict[str, str],
+    korean: bool,
+    i: int,
+) -> str:
+    query = question
+    if spec.query is not None:
+        query = _render_text(prompt, spec.query, values, "context", i, "retrieve", "query")
+    retriever = indexes(spec.index)
+    hashes[spec.index] = retriever.content_hash
+    hits = [h for h in retriever.search(query, k=spec.k) if h.score >= spec.min_score]
+    lines = []
+    for hit in hits:
+        found.append(hit)
+        text = " ".join(hit.passage.text.split())
+        lines.append(f"[{len(found)}] {text} ({hit.passage.where})")
+    if not lines:
+        lines.append(EMPTY[korean] if spec.empty is None else spec.empty.strip())
+    return "\n\n".join(lines)
+
+
+def _cite_lines(prompt: PromptFile, korean: bool) -> list[str]:
+    """Each distinct citing instruction of the ``retrieve`` items, once, after the context."""
+    lines: list[str] = []
+    for item in prompt.template.context:
+        if item.retrieve is None:
+            continue
+        cite = CITE[korean] if item.retrieve.cite is None else item.retrieve.cite.strip()
+        if cite and cite not in lines:
+            lines.append(cite)
+    return lines
+
+
+def _context_text(
+    prompt: PromptFile,
+    values: Mapping[str, Any],
+    question: str,
+    indexes: IndexResolver,
+    found: list[Hit],
+    hashes: dict[str, str],
+    korean: bool,
+) -> list[tuple[str, str]]:
     blocks = []
     for i, item in enumerate(prompt.template.context):
-        if item.file is not None:
-            file = (prompt.base_dir / item.file).resolve()
-            try:
-                raw = file.read_text(encoding="utf-8")
-            except (FileNotFoundError, UnicodeDecodeError) as exc:
-                raise PromptError(
-                    f"{prompt.where('context', i, 'file')}: cannot read {file} ({exc}).",
-                    hint="Paths are relative to the prompt file; files must be UTF-8.",
-                ) from exc
-            blocks.append((item.name, raw.strip()))
-        else:
-            blocks.append((item.name, _render_text(prompt, item.text or "", values, "context", i)))
+        blocks.append(
+            (
+                item.name,
+                _item_text(prompt, item, i, values, question, indexes, found, hashes, korean),
+            )
+        )
     return blocks
+
+
+def _item_text(
+    prompt: PromptFile,
+    item: ContextItem,
+    i: int,
+    values: Mapping[str, Any],
+    question: str,
+    indexes: IndexResolver,
+    found: list[Hit],
+    hashes: dict[str, str],
+    korean: bool,
+) -> str:
+    if item.retrieve is not None:
+        return _retrieved(
+            prompt, item.retrieve, question, values, indexes, found, hashes, korean, i
+        )
+    if item.file is not None:
+        file = (prompt.base_dir / item.file).resolve()
+        try:
+            raw = file.read_text(encoding="utf-8")
+        except (FileNotFoundError, UnicodeDecodeError) as exc:
+            raise PromptError(
+                f"{prompt.where('context', i, 'file')}: cannot read {file} ({exc}).",
+                hint="Paths are relative to the prompt file; files must be UTF-8.",
+            ) from exc
+        return raw.strip()
+    return _render_text(prompt, item.text or "", values, "context", i)
 
 
 def _output_hint(prompt: PromptFile, korean: bool) -> str:
@@ -182,10 +281,14 @@ def render(
     variables: Mapping[str, Any] | None = None,
     *,
     examples: Sequence[Example] | None = None,
+    indexes: IndexResolver | None = None,
 ) -> Rendered:
     """Render messages: system (+ context + output hint), few-shot pairs, then the user turn.
 
     ``examples`` replaces the file's static examples (dynamic few-shot passes its selection).
+    ``indexes`` opens ``retrieve`` items' indexes; the default resolves documents paths relative
+    to the prompt file only (pass :func:`~tuneloop.prompts.retrieval.index_resolver` with the
+    project's store for registered indexes).
     """
     t = prompt.template
     values = resolve_variables(prompt, variables or {})
@@ -193,10 +296,15 @@ def render(
     system = _render_text(prompt, t.system, values, "system") if t.system else ""
     korean = has_hangul(system + user)
     parts = [system] if system else []
-    context = _context_text(prompt, values)
+    found: list[Hit] = []
+    hashes: dict[str, str] = {}
+    resolver = indexes or index_resolver(prompt.base_dir)
+    context = _context_text(prompt, values, user, resolver, found, hashes, korean)
     if context:
         heading = "참고 자료" if korean else "Context"
         parts.append(f"## {heading}\n" + "\n\n".join(f"### {n}\n{body}" for n, body in context))
+    if found:
+        parts.extend(_cite_lines(prompt, korean))
     hint = _output_hint(prompt, korean)
     if hint:
         parts.append(hint)
@@ -208,4 +316,10 @@ def render(
         messages.append(Message("user", ex.user.strip()))
         messages.append(Message("assistant", ex.assistant.strip()))
     messages.append(Message("user", user))
-    return Rendered(messages=messages, variables=values, examples=chosen)
+    return Rendered(
+        messages=messages,
+        variables=values,
+        examples=chosen,
+        sources=tuple(found),
+        index_hashes=hashes,
+    )

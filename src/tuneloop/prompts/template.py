@@ -1,6 +1,7 @@
 """The prompt file format: one YAML file per prompt, validated by these pydantic models.
 
-A prompt has ``system`` instructions, ``context`` (inline text or files), few-shot ``examples``
+A prompt has ``system`` instructions, ``context`` (inline text, files, or passages
+retrieved from a knowledge index for each question), few-shot ``examples``
 (or ``examples_from`` a dataset, picked per input), typed ``variables``, the ``user`` message
 template, ``output`` format hints, and default model ``params``. ``tuneloop schema prompt``
 exports the JSON Schema of :class:`PromptTemplate` so editors can complete these files.
@@ -25,6 +26,7 @@ __all__ = [
     "PromptFile",
     "PromptParams",
     "PromptTemplate",
+    "RetrieveSpec",
     "Variable",
     "load_prompt",
     "parse_prompt",
@@ -49,18 +51,51 @@ class Variable(_Strict):
     enum: list[Any] | None = Field(None, description="Allowed values, if restricted.")
 
 
+class RetrieveSpec(_Strict):
+    """Passages looked up for each question and inserted as numbered sources ``[1] …``."""
+
+    index: str = Field(
+        description="The knowledge index to search: a registered index (`seoul-docs`, "
+        "`seoul-docs@3`, `seoul-docs@production`) or a documents folder, file or glob relative "
+        "to the prompt file (`../docs`), indexed in memory with BM25."
+    )
+    k: int = Field(3, ge=1, le=20, description="At most this many passages.")
+    min_score: float = Field(
+        0.0, ge=0, description="Drop passages scoring below this (BM25 scores are unbounded)."
+    )
+    query: str | None = Field(
+        None,
+        description="What to search for (may use variables); default: the rendered user message.",
+    )
+    cite: str | None = Field(
+        None,
+        description="How the model should cite, shown after the passages; default: a Korean or "
+        "English instruction to cite [n] and to say when the sources lack the answer. "
+        "'' shows none.",
+    )
+    empty: str | None = Field(
+        None,
+        description="Shown instead of passages when none is found; default: a Korean or English "
+        "'no matching sources' line, so the model can say the answer is not in its sources.",
+    )
+
+
 class ContextItem(_Strict):
-    """Background material the model should use: inline ``text`` or a ``file`` (relative to the
-    prompt file)."""
+    """Background material the model should use: inline ``text``, a ``file`` (relative to the
+    prompt file), or passages to ``retrieve`` for each question."""
 
     name: str = Field(description="Heading shown to the model, e.g. 관광지 정보.")
     text: str | None = Field(None, description="Inline context (may use variables).")
     file: str | None = Field(None, description="Text file relative to the prompt file.")
+    retrieve: RetrieveSpec | None = Field(
+        None, description="Search a knowledge index with the question; see docs/prompts.md."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> ContextItem:
-        if (self.text is None) == (self.file is None):
-            raise ValueError("give exactly one of `text` or `file`")
+        given = [x for x in (self.text, self.file, self.retrieve) if x is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of `text`, `file` or `retrieve`")
         return self
 
 

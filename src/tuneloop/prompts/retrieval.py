@@ -1,0 +1,128 @@
+"""Which retriever a prompt's ``retrieve: {index: REF}`` names, and sources as plain data.
+
+A reference is either a **registered index** (``seoul-docs``, ``seoul-docs@3``,
+``seoul-docs@production``), opened through the knowledge component's
+``open_retriever(store, ref)`` — the one place that knows how indexes are stored and versioned —
+or a **documents folder, file or glob** relative to the prompt file (``../docs``), read by the
+data stage's readers into an in-memory BM25 index. A reference that exists as a path, or has
+glob characters or a ``/``, is a documents path; anything else (``@`` included) is an index name.
+
+The in-memory indexes are cached per set of files (path, size, mtime), so rendering a suite of
+300 cases builds one index, and an edited document is re-read. Registered indexes are cached by
+``open_retriever`` itself (per version).
+
+:func:`source_dicts` is the one JSON shape of "the sources an answer was given", shared by the
+server's ``tuneloop.sources`` field, stored eval results and prompt-run results, and the CLI.
+"""
+
+from __future__ import annotations
+
+import glob
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tuneloop.errors import ConfigError, PromptError, TuneloopError
+from tuneloop.knowledge.base import Hit, Retriever
+
+if TYPE_CHECKING:
+    from tuneloop.registry import Store
+
+__all__ = ["IndexResolver", "index_resolver", "source_dicts"]
+
+IndexResolver = Callable[[str], Retriever]
+"""Turns the ``index`` of a ``retrieve`` context item into a retriever (errors are
+:class:`~tuneloop.errors.TuneloopError`)."""
+
+_LOCK = threading.Lock()
+_BUILT: dict[tuple[tuple[str, int, int], ...], Retriever] = {}
+_MAX_CACHED = 16
+
+
+def _is_path(ref: str, base: Path) -> bool:
+    if "/" in ref or "\\" in ref or glob.has_magic(ref):
+        return True
+    return "@" not in ref and (base / ref).exists()
+
+
+def _documents(ref: str, base: Path) -> Retriever:
+    from tuneloop.knowledge import BM25Retriever, load_passages, resolve_documents
+
+    found = resolve_documents([ref], base, where=f"retrieve index {ref!r}")
+    key = tuple(
+        (str(path), stat.st_size, stat.st_mtime_ns)
+        for path, _ in found.files
+        for stat in [path.stat()]
+    )
+    with _LOCK:
+        cached = _BUILT.get(key)
+    if cached is not None:
+        return cached
+    passages, _skipped = load_passages(found)
+    retriever = BM25Retriever(passages)
+    with _LOCK:
+        if len(_BUILT) >= _MAX_CACHED:
+            _BUILT.pop(next(iter(_BUILT)))
+        _BUILT[key] = retriever
+    return retriever
+
+
+def _registered(ref: str, store: Store | None) -> Retriever:
+    import tuneloop.knowledge as knowledge
+
+    opener: Any = getattr(knowledge, "open_retriever", None)
+    if store is None or opener is None:
+        raise ConfigError(
+            f"Cannot open the knowledge index {ref!r}: "
+            + (
+                "no project store here."
+                if store is None
+                else "registered indexes need tuneloop's index support."
+            ),
+            hint="Build it with `tuneloop index build`, or name a documents folder relative to "
+            "the prompt file (`index: ../docs`).",
+        )
+    retriever: Retriever = opener(store, ref)
+    return retriever
+
+
+def index_resolver(base: Path, store: Store | None = None) -> IndexResolver:
+    """Resolve references relative to ``base`` (the prompt file's folder) and in ``store``."""
+
+    def resolve(ref: str) -> Retriever:
+        try:
+            if _is_path(ref, base):
+                return _documents(ref, base)
+            return _registered(ref, store)
+        except PromptError:
+            raise
+        except TuneloopError as exc:
+            raise PromptError(f"retrieve: {exc.message}", hint=exc.hint) from exc
+
+    return resolve
+
+
+def source_dicts(hits: Sequence[Hit]) -> list[dict[str, Any]]:
+    """``[{"id": 1, "source": "docs/x.md", "line": 12, "score": 3.2, "text": …}, …]``.
+
+    ``id`` is the number the model saw (``[1]``); ``passage_id`` is the index's stable passage id
+    when it has one.
+    """
+    out: list[dict[str, Any]] = []
+    for number, hit in enumerate(hits, start=1):
+        passage = hit.passage
+        entry: dict[str, Any] = {
+            "id": number,
+            "source": passage.source,
+            "line": passage.line,
+            "start": passage.start,
+            "end": passage.end,
+            "score": round(float(hit.score), 4),
+            "text": passage.text,
+        }
+        passage_id = getattr(passage, "id", None)
+        if passage_id is not None:
+            entry["passage_id"] = passage_id
+        out.append(entry)
+    return out
