@@ -7,7 +7,7 @@ latest / get / versions / aliases / set_alias / remove_alias / rollback / alias_
 reference syntax (:mod:`.refs`, which also parses data references such as
 ``seoul-qa@production:train``), one alias table, and one error for a bad reference
 (:class:`~tuneloop.errors.BadReference`). A kind adds only its own: how a version is pushed and
-what it holds (:mod:`.prompts`, :mod:`.datasets`, :mod:`.models`).
+what it holds (:mod:`.prompts`, :mod:`.datasets`, :mod:`.models`, :mod:`.indexes`).
 
 Protected aliases (``production`` unless ``[registry] protected_aliases`` says otherwise) move only
 through a gate: a stored, passing ``store.gate_results`` record that compared the new model
@@ -38,6 +38,7 @@ from tuneloop.registry.core import (
     Versioned,
 )
 from tuneloop.registry.datasets import DatasetRegistry, DatasetSplit, DatasetVersion
+from tuneloop.registry.indexes import IndexRegistry, IndexVersion
 from tuneloop.registry.models import ModelRegistry, ModelVersion
 from tuneloop.registry.prompts import (
     LATEST,
@@ -64,6 +65,8 @@ __all__ = [
     "DatasetRegistry",
     "DatasetSplit",
     "DatasetVersion",
+    "IndexRegistry",
+    "IndexVersion",
     "ModelRegistry",
     "ModelVersion",
     "PromptRegistry",
@@ -79,7 +82,7 @@ __all__ = [
 
 
 class Store(_Tables):
-    """:class:`tuneloop.store.Store` plus ``prompts``, ``datasets`` and ``models``.
+    """:class:`tuneloop.store.Store` plus ``prompts``, ``datasets``, ``models`` and ``indexes``.
 
     ``protected_aliases`` are the model aliases that move only with gate evidence (default
     ``production``); :meth:`from_settings` takes them from ``[registry] protected_aliases``.
@@ -96,6 +99,7 @@ class Store(_Tables):
         super().__init__(url, artifact_dir, migrate=migrate)
         self.prompts = PromptRegistry(self.engine)
         self.datasets = DatasetRegistry(self.engine, self.artifacts)
+        self.indexes = IndexRegistry(self.engine, self.artifacts)
         self.models = ModelRegistry(
             self.engine, AliasPolicy.of(self.gate_results, protected_aliases)
         )

@@ -43,6 +43,7 @@ from tuneloop.store.schema import (
     AliasEventRow,
     AliasRow,
     DatasetVersionRow,
+    IndexVersionRow,
     ModelVersionRow,
     PromptVersionRow,
     utcnow,
@@ -61,7 +62,7 @@ __all__ = [
 DEFAULT_PROTECTED = ("production",)
 """The aliases protected when a project configures none."""
 
-R = TypeVar("R", PromptVersionRow, DatasetVersionRow, ModelVersionRow)
+R = TypeVar("R", PromptVersionRow, DatasetVersionRow, ModelVersionRow, IndexVersionRow)
 V = TypeVar("V")
 T = TypeVar("T")
 _MAX_SHOWN = 20

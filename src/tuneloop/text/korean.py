@@ -18,6 +18,7 @@ from typing import Any
 __all__ = [
     "Morpheme",
     "content_tokens",
+    "content_tokens_many",
     "has_hangul",
     "kiwi",
     "morphemes",
@@ -89,6 +90,20 @@ def content_tokens(text: str, *, lower: bool = True) -> list[str]:
     """Only meaning-bearing morphemes (no particles/endings): the unit for BM25 retrieval."""
     out = [m.form for m in morphemes(text) if m.tag.startswith(CONTENT_TAGS)]
     return [t.lower() for t in out] if lower else out
+
+
+def content_tokens_many(texts: Sequence[str], *, lower: bool = True) -> list[list[str]]:
+    """:func:`content_tokens` of many texts in one Kiwi batch (for building indexes)."""
+    wanted = [i for i, text in enumerate(texts) if text.strip()]
+    out: list[list[str]] = [[] for _ in texts]
+    if not wanted:
+        return out
+    with _lock:
+        results = list(kiwi().tokenize([texts[i] for i in wanted]))
+    for i, result in zip(wanted, results, strict=True):
+        forms = [t.form for t in result if t.tag.startswith(CONTENT_TAGS)]
+        out[i] = [f.lower() for f in forms] if lower else forms
+    return out
 
 
 def space(text: str) -> str:
