@@ -89,6 +89,11 @@ class KnowledgeSettings(BaseModel):
     overlap_chars: int = Field(
         100, ge=0, description="Characters neighbouring passages share (less than passage_chars)."
     )
+    index: str | None = Field(
+        None,
+        description="The knowledge index `tuneloop index search` uses when --index is not given "
+        '(e.g. "seoul-docs@production"; build one with `tuneloop index build`).',
+    )
 
 
 class RegistrySettings(BaseModel):

@@ -5,6 +5,11 @@ suite names (:func:`load_passages` → :class:`BM25Retriever`); it backs the ``r
 (:class:`RetrievalModel`). The seam is :class:`Retriever` — ``search(query, k)`` returning
 :class:`Hit` objects with each passage's source file and span — so a versioned, stored index (and
 dense retrieval) can replace the in-memory one without touching its callers.
+
+Indexes are also versioned like datasets (:mod:`.index`): ``build_index`` makes ``seoul-docs@3``
+from documents (incrementally: only changed documents are chunked again), and
+``open_retriever(store, "seoul-docs@production")`` loads the version a reference names, once per
+process.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 from tuneloop.knowledge.answer import RetrievalModel
 from tuneloop.knowledge.base import Hit, Passage, Retriever, passage_id
 from tuneloop.knowledge.bm25 import BM25Retriever
+from tuneloop.knowledge.index import build_index, open_retriever
 from tuneloop.knowledge.passages import DocumentSet, load_passages, resolve_documents
 
 __all__ = [
@@ -21,7 +27,9 @@ __all__ = [
     "Passage",
     "RetrievalModel",
     "Retriever",
+    "build_index",
     "load_passages",
+    "open_retriever",
     "passage_id",
     "resolve_documents",
 ]
