@@ -89,3 +89,17 @@ def test_token_estimate_counts_hangul_syllables_and_latin_chunks():
     assert estimate_tokens("서울") == 2
     assert estimate_tokens("abcdefgh") == 2
     assert estimate_tokens("서울 tour") == 2 + 2
+
+
+def test_an_openai_upstream_counts_exactly_and_any_other_upstream_estimates():
+    from tuneloop.models.openai_compat import estimate_message_tokens
+    from tuneloop.text.openai_tokens import tokenizer
+
+    chat = [Message("system", "서울 여행 도우미입니다."), Message("user", "경복궁은 언제 쉬나요?")]
+    openai_model = OpenAIChatModel("ft", upstream_model="ft:gpt-4o-mini-2024-07-18:acme::AbC123")
+    other = OpenAIChatModel("llama", upstream_model="llama-3.1-8b-instruct")
+
+    exact = tokenizer("o200k_base").count_chat([m.as_dict() for m in chat])
+    assert openai_model.count_tokens(chat) == exact
+    assert other.count_tokens(chat) == estimate_message_tokens(chat)
+    assert exact != estimate_message_tokens(chat)

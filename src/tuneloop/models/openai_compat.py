@@ -3,10 +3,13 @@
 Why the official SDK: it is what our users already run, it speaks every compatible server
 (OpenAI, vLLM, TGI, llama.cpp server, Ollama, tuneloop's own ``tuneloop serve``) with just a
 ``base_url``, and it already implements retries with exponential backoff on 408/409/429/5xx and
-connection errors (``max_retries``) and per-request timeouts. We only map its exceptions to ours.
+connection errors (``max_retries``) and per-request timeouts. We only map its exceptions to ours
+(:mod:`tuneloop.models.openai_errors`, shared with the ``openai`` trainer and ``tuneloop
+migrate``).
 
-Token counting: OpenAI's API has no tokenize endpoint and ``tiktoken`` downloads its encodings at
-run time (not allowed here), so :meth:`OpenAIChatModel.count_tokens` is an estimate — about one
+Token counting: OpenAI's API has no tokenize endpoint. For an OpenAI model (``gpt-4o-mini``,
+``ft:gpt-4.1-…``) :meth:`OpenAIChatModel.count_tokens` is exact, from the encodings bundled
+offline (:mod:`tuneloop.text.openai_tokens`); for any other upstream it is an estimate — about one
 token per 4 Latin characters and one per Hangul syllable, plus 4 per message for the chat
 framing. Exact counts come back in ``usage`` after each call.
 
@@ -19,22 +22,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from tuneloop.errors import (
-    AuthError,
-    BackendError,
-    BackendUnavailable,
-    ContextWindowExceeded,
-    InvalidRequest,
-    ModelNotFound,
-    RateLimited,
-)
 from tuneloop.models.decoding import TextHoldback, drop_incomplete_tail
+from tuneloop.models.openai_errors import remote_errors
 from tuneloop.models.types import Chunk, Completion, FinishReason, Message, SamplingParams, Usage
 
 if TYPE_CHECKING:
-    import openai
+    pass
 
 __all__ = ["OpenAIChatModel", "estimate_message_tokens", "estimate_tokens"]
 
@@ -63,11 +59,13 @@ class OpenAIChatModel:
         timeout: float = 120.0,
         max_retries: int = 3,
         context_window: int | None = None,
+        key_env: str = "OPENAI_API_KEY",
     ) -> None:
         import openai
 
         self._name = name
         self.upstream_model = upstream_model
+        self.key_env = key_env
         self._context_window = context_window
         self.client = openai.OpenAI(
             base_url=base_url,
@@ -89,6 +87,7 @@ class OpenAIChatModel:
             timeout=float(config.get("timeout") or defaults.timeout),
             max_retries=int(config.get("max_retries", defaults.max_retries)),
             context_window=config.get("context_window"),
+            key_env=key_env,
         )
 
     @property
@@ -99,7 +98,21 @@ class OpenAIChatModel:
     def context_window(self) -> int | None:
         return self._context_window
 
+    def _errors(self) -> AbstractContextManager[None]:
+        """SDK exceptions as tuneloop's (:mod:`tuneloop.models.openai_errors`)."""
+        return remote_errors(
+            str(self.client.base_url), key_env=self.key_env, model=self.upstream_model
+        )
+
     def count_tokens(self, messages: Sequence[Message]) -> int:
+        """Exact for an OpenAI upstream model whose encoding is bundled
+        (:mod:`tuneloop.text.openai_tokens`), else the estimate — vLLM, llama.cpp or Ollama
+        models have tokenizers of their own that only their server knows."""
+        from tuneloop.text import openai_tokens
+
+        encoding = openai_tokens.encoding_for(self.upstream_model)
+        if encoding is not None and openai_tokens.available(encoding):
+            return openai_tokens.tokenizer(encoding).count_chat([m.as_dict() for m in messages])
         return estimate_message_tokens(messages)
 
     def _request(self, messages: Sequence[Message], params: SamplingParams) -> dict[str, Any]:
@@ -118,7 +131,7 @@ class OpenAIChatModel:
         return req
 
     def generate(self, messages: Sequence[Message], params: SamplingParams) -> Completion:
-        with _mapped_errors(self):
+        with self._errors():
             resp = self.client.chat.completions.create(**self._request(messages, params))
         choice = resp.choices[0]
         usage = resp.usage
@@ -134,7 +147,7 @@ class OpenAIChatModel:
         finish: FinishReason = "stop"
         usage = Usage(0, 0)
         holdback = TextHoldback()
-        with _mapped_errors(self):
+        with self._errors():
             events = self.client.chat.completions.create(
                 **req, stream=True, stream_options={"include_usage": True}
             )
@@ -153,65 +166,3 @@ class OpenAIChatModel:
 
 def _finish(reason: str | None) -> FinishReason:
     return "length" if reason == "length" else "stop"
-
-
-class _mapped_errors:
-    """Context manager turning ``openai`` SDK exceptions into tuneloop's, with a fix to try."""
-
-    def __init__(self, model: OpenAIChatModel) -> None:
-        self.model = model
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        import openai
-
-        if exc is None or not isinstance(exc, openai.OpenAIError):
-            return
-        where = str(self.model.client.base_url)
-        err: openai.OpenAIError = exc
-        if isinstance(err, openai.AuthenticationError):
-            raise AuthError(
-                f"{where} rejected the API key: {_msg(err)}",
-                hint="Set a valid key in the variable named by the model's api_key_env "
-                "(default OPENAI_API_KEY).",
-            ) from exc
-        if isinstance(err, openai.NotFoundError):
-            raise ModelNotFound(
-                f"{where} has no model {self.model.upstream_model!r}: {_msg(err)}",
-                hint="List the upstream's models (GET /v1/models) and register the right name.",
-                param="model",
-            ) from exc
-        if isinstance(err, openai.RateLimitError):
-            retry = err.response.headers.get("retry-after")
-            raise RateLimited(
-                f"{where} is rate limiting requests: {_msg(err)}",
-                retry_after=float(retry) if retry and retry.replace(".", "", 1).isdigit() else None,
-                hint="Lower the concurrency or retry later.",
-            ) from exc
-        if isinstance(err, openai.BadRequestError):
-            # OpenAI (and tuneloop) send code context_length_exceeded; vLLM only says it in words.
-            text = _msg(err).lower()
-            if err.code == "context_length_exceeded" or ("context" in text and "length" in text):
-                raise ContextWindowExceeded(_msg(err), param="messages") from exc
-            raise InvalidRequest(f"{where} refused the request: {_msg(err)}") from exc
-        if isinstance(err, openai.APITimeoutError):
-            raise BackendUnavailable(
-                f"{where} did not answer in time.", hint="Raise the timeout or check the server."
-            ) from exc
-        if isinstance(err, openai.APIConnectionError):
-            raise BackendUnavailable(
-                f"Cannot connect to {where}: {err}",
-                hint="Check that the server is running and base_url is right.",
-            ) from exc
-        raise BackendError(f"{where} failed: {_msg(err)}") from exc
-
-
-def _msg(err: openai.OpenAIError) -> str:
-    body = getattr(err, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-    return str(getattr(err, "message", err))
