@@ -118,6 +118,7 @@ def run(
         "timeout_s": timeout,
         "cache": cache,
         "metric_context": MetricContext(models=catalog().get, prompts=_resolve_prompt),
+        "store": store(),  # opens the knowledge indexes a retrieving prompt names
     }
     with stage_progress(enabled=not as_json) as progress:
         result = run_suite_sync(

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tuneloop.store.response_cache import CachedResponse, CachedResponses
@@ -92,11 +92,17 @@ def cache_key(
     messages: Sequence[dict[str, Any]],
     params: SamplingParams,
     resolved: ResolvedModel | None = None,
+    *,
+    indexes: Mapping[str, str] | None = None,
 ) -> str | None:
-    """The cache key of this request, or ``None`` when it must not be cached."""
+    """The cache key of this request, or ``None`` when it must not be cached.
+
+    ``indexes`` maps the knowledge indexes the prompt searched to their content hashes: a new
+    index version must not be served the old one's answers. Without it the key is unchanged.
+    """
     if not cacheable(params):
         return None
-    blob = {
+    blob: dict[str, Any] = {
         "v": KEY_VERSION,
         "model": model_identity(model, resolved),
         "messages": [{"role": m.get("role"), "content": m.get("content")} for m in messages],
@@ -108,6 +114,8 @@ def cache_key(
             "seed": params.seed,
         },
     }
+    if indexes:
+        blob["indexes"] = dict(indexes)
     text = json.dumps(blob, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -62,6 +62,7 @@ from tuneloop.errors import (
 )
 from tuneloop.evaluate.cache import CachedResponse, ResponseCache, cache_key
 from tuneloop.models.types import Completion, Message, SamplingParams
+from tuneloop.prompts.retrieval import source_dicts
 from tuneloop.store.eval_results import CaseResult, EvalRun
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
     from tuneloop.evaluate.suite import MetricUse, Suite
     from tuneloop.models.base import ChatModel
     from tuneloop.models.identity import ResolvedModel
+    from tuneloop.registry import Store
 
 __all__ = ["Progress", "build_metrics", "run_suite", "run_suite_sync"]
 
@@ -281,12 +283,15 @@ async def run_suite(
     backoff_s: float = 0.5,
     run_id: str | None = None,
     resolved: ResolvedModel | None = None,
+    store: Store | None = None,
 ) -> EvalRun:
     """Ask ``model`` every case of ``suite``, score the answers, and return the run.
 
     ``params`` defaults to the suite's own; results come back in case order. ``resolved`` is the
     identity ``model`` was loaded from (``catalog.load(resolved)``): the run records it and the
-    cache keys on it. Nothing is stored: save the run with ``store.eval_runs.save(run)``.
+    cache keys on it. ``store`` opens the registered knowledge indexes a retrieving prompt names;
+    each result keeps the sources its answer was given. Nothing is stored: save the run with
+    ``store.eval_runs.save(run)``.
     """
     from tuneloop.store.eval_runs import new_run_id
 
@@ -304,9 +309,14 @@ async def run_suite(
     created = datetime.now(UTC)
     started = time.perf_counter()
     sampling = params or suite.sampling_params()
-    cases = suite.eval_cases()  # render first: a broken prompt fails before any call
+    cases = suite.eval_cases(store=store)  # render first: a broken prompt fails before any call
     metrics = build_metrics(suite, metric_context)
-    keys = [cache_key(model, c.messages, sampling, resolved) if cache else None for c in cases]
+    keys = [
+        cache_key(model, c.messages, sampling, resolved, indexes=c.meta.get("index_hashes"))
+        if cache
+        else None
+        for c in cases
+    ]
     hits = await asyncio.to_thread(cache.lookup, keys) if cache else {}
 
     outcomes: list[_Outcome | None] = [None] * len(cases)
@@ -383,6 +393,7 @@ async def run_suite(
             completion_tokens=o.completion_tokens,
             cached=o.cached,
             error=o.error,
+            sources=source_dicts(case.sources),
         )
         for case, o, (case_scores, case_details, passed) in zip(cases, final, scored, strict=True)
     )

@@ -45,7 +45,9 @@ from tuneloop.yamlfile import YamlDocument, load_yaml, parse_yaml, validate_yaml
 
 if TYPE_CHECKING:
     from tuneloop.evaluate.metrics.base import EvalCase
+    from tuneloop.knowledge.base import Hit
     from tuneloop.models.types import SamplingParams
+    from tuneloop.prompts.retrieval import IndexResolver
     from tuneloop.prompts.template import PromptFile
     from tuneloop.registry import Store
 
@@ -364,18 +366,27 @@ class Suite:
 
         return merge_params(self.params, overrides)
 
-    def eval_cases(self) -> list[EvalCase]:
+    def eval_cases(self, *, store: Store | None = None) -> list[EvalCase]:
         """Render every case to the chat messages sent to the model.
 
+        A prompt that retrieves fills each case's ``sources`` with the passages it was given and
+        ``meta["index_hashes"]`` with the searched indexes' content hashes (the response cache
+        keys on them); ``store`` opens registered indexes (documents paths need none).
         Raises :class:`PromptError` naming the case (and where it is written) if one cannot be
         rendered, so a broken prompt fails before any model call.
         """
         from tuneloop.evaluate.metrics.base import EvalCase
 
         out = []
+        indexes = None
+        if self.prompt is not None:
+            from tuneloop.prompts.retrieval import index_resolver
+
+            indexes = index_resolver(self.prompt.base_dir, store)
         for case in self.cases:
+            meta = dict(case.meta)
             try:
-                messages = self._messages(case)
+                messages, sources, hashes = self._messages(case, indexes)
             except PromptError as exc:
                 raise PromptError(
                     f"{case.where}: case {case.id!r}: {exc.message}", hint=exc.hint
@@ -387,30 +398,35 @@ class Suite:
                     references=case.references,
                     context=case.context,
                     tags=case.tags,
-                    meta=dict(case.meta),
+                    meta={**meta, "index_hashes": hashes} if hashes else meta,
                     facts=case.facts,
+                    sources=sources,
                 )
             )
         return out
 
-    def _messages(self, case: SuiteCase) -> list[dict[str, Any]]:
+    def _messages(
+        self, case: SuiteCase, indexes: IndexResolver | None = None
+    ) -> tuple[list[dict[str, Any]], tuple[Hit, ...], dict[str, str]]:
         if case.messages is not None:
-            return [dict(m) for m in case.messages]
+            return [dict(m) for m in case.messages], (), {}
         if self.prompt is not None:
             from tuneloop.prompts.render import render, resolve_variables
             from tuneloop.prompts.runner import examples_for
 
             given = case.vars if case.vars is not None else {self.input_var: case.input}
             values = resolve_variables(self.prompt, given)
-            rendered = render(self.prompt, values, examples=examples_for(self.prompt, values))
-            return [dict(m) for m in rendered.as_dicts()]
+            rendered = render(
+                self.prompt, values, examples=examples_for(self.prompt, values), indexes=indexes
+            )
+            return [dict(m) for m in rendered.as_dicts()], rendered.sources, rendered.index_hashes
         if case.vars is not None:
             raise PromptError(
                 "has `vars` but the suite has no prompt to render them with.",
                 hint="Add `prompt:` to the suite, pass --prompt, or use `input:` instead.",
             )
         messages = [{"role": "system", "content": self.system}] if self.system else []
-        return [*messages, {"role": "user", "content": case.input or ""}]
+        return [*messages, {"role": "user", "content": case.input or ""}], (), {}
 
 
 # --------------------------------------------------------------------------- loading

@@ -22,7 +22,12 @@ __all__ = ["CaseResult", "EvalRun"]
 
 @dataclass(frozen=True)
 class CaseResult:
-    """One case of a run: what was asked, what came back, and every metric's score."""
+    """One case of a run: what was asked, what came back, and every metric's score.
+
+    ``sources`` are the passages the prompt retrieved for the question, as numbered in the
+    messages (``{"id": 1, "source": "docs/x.md", "line": 12, "score": …, "text": …}``); empty
+    when the prompt does not retrieve.
+    """
 
     case_id: str
     tags: tuple[str, ...]
@@ -37,6 +42,7 @@ class CaseResult:
     completion_tokens: int = 0
     cached: bool = False
     error: str | None = None
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def question(self) -> str:

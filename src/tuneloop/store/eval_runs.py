@@ -90,6 +90,7 @@ def case_result_to_dict(result: CaseResult) -> dict[str, Any]:
         "completion_tokens": result.completion_tokens,
         "cached": result.cached,
         "error": result.error,
+        "sources": jsonable(result.sources),
     }
 
 
@@ -110,6 +111,7 @@ def case_result_from_dict(data: Mapping[str, Any]) -> CaseResult:
         completion_tokens=int(data.get("completion_tokens") or 0),
         cached=bool(data.get("cached", False)),
         error=data.get("error"),
+        sources=[dict(s) for s in data.get("sources") or ()],
     )
 
 
