@@ -33,6 +33,7 @@ PAGES = {
     "prompt": "prompts.md",
     "schema": "prompts.md",
     "data": "data.md",
+    "index": "knowledge.md",
     "safety": "safety.md",
     "worker": "train.md",
     "eval": "eval.md",

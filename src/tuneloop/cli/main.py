@@ -22,6 +22,7 @@ from tuneloop.cli import (
     eval,
     eval_analysis,  # noqa: F401  (registers `eval report / compare / gate`)
     eval_calibrate,  # noqa: F401  (registers `eval calibrate`)
+    index,
     keys,
     migrate,
     models,
@@ -82,6 +83,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
 app.add_typer(prompt.app, name="prompt")
 app.add_typer(data.app, name="data")
+app.add_typer(index.app, name="index")
 app.add_typer(eval.app, name="eval")
 app.add_typer(safety.app, name="safety")
 app.add_typer(train_cli.app, name="train")

@@ -146,6 +146,7 @@ class KindInfo:
     create_hint: str
     list_command: str
     alias_command: str  # with {name}, {alias} and {version} placeholders
+    plural: str = ""  # the noun in lists ("indexes"); default: kind + "s"
 
 
 def _alias(row: AliasRow) -> Alias:
@@ -451,7 +452,8 @@ class Versioned(Generic[R, V]):
             close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
             shown = ", ".join(names[:_MAX_SHOWN]) + (", …" if len(names) > _MAX_SHOWN else "")
             hint = (f"Did you mean {' or '.join(close)}? " if close else "") + (
-                f"Known {self.kind}s: {shown}; see `{self._info.list_command}`."
+                f"Known {self._info.plural or self.kind + 's'}: {shown}; "
+                f"see `{self._info.list_command}`."
             )
         return UnknownReference(f"No {self.kind} named {name!r}.", hint=hint, param="ref")
 

@@ -43,6 +43,7 @@ INFO = KindInfo(
     "`tuneloop index build docs/ --name NAME`.",
     list_command="tuneloop index list",
     alias_command="tuneloop index alias set {name}@{version} {alias}",
+    plural="indexes",
 )
 
 
