@@ -114,6 +114,26 @@ class SplitSpec(_Strict):
     leakage_threshold: float = Field(0.8, gt=0, le=1)
 
 
+class ContextSpec(_Strict):
+    """Retrieved passages in each generated pair's user turn (retrieval-augmented fine-tuning,
+    see :mod:`tuneloop.data.qa.context`); attached after the split, per split."""
+
+    k: int = Field(3, ge=1, le=20, description="Passages per example, the gold one included.")
+    unanswerable: float = Field(
+        0.15, ge=0, le=1, description="Share of examples whose gold passage is removed."
+    )
+    budget_tokens: int = Field(
+        768, ge=64, description="Most tokens an example may have (the base model's context)."
+    )
+    tokenizer: str | None = Field(
+        None, description="Model whose tokenizer counts the budget; unset: the labelled estimate."
+    )
+    passage_chars: int = Field(500, ge=50, description="Longest passage, in characters.")
+    overlap_chars: int = Field(100, ge=0, description="Characters neighbouring passages share.")
+    cite: bool = Field(True, description="Answers end with the gold source's number, e.g. [2].")
+    seed: int = 0
+
+
 class PrepareConfig(_Strict):
     """A data pipeline file: sources in, one dataset version out."""
 
@@ -136,6 +156,9 @@ class PrepareConfig(_Strict):
     qa: QaSpec = Field(default_factory=QaSpec)
     clean: CleanSpec = Field(default_factory=CleanSpec)
     split: SplitSpec = Field(default_factory=SplitSpec)
+    context: ContextSpec | None = Field(
+        None, description="Attach retrieved passages to generated pairs (unset: no context)."
+    )
 
 
 def load_prepare_config(path: str | Path) -> PrepareConfig:
@@ -159,15 +182,17 @@ class PrepareResult:
     files: dict[str, Path] = field(default_factory=dict)
 
 
-def _questions(path: Path) -> list[str]:
-    """Held-out questions: lines with "question" (JSONL), or record files' first user turns."""
+def _questions(path: Path) -> list[tuple[str, str | None]]:
+    """Held-out questions with their ``source`` document (or None): lines with "question"
+    (JSONL), or record files' first user turns."""
     hint = 'Held-out files hold one {"question": ...} per line.'
-    questions: list[str] = []
+    questions: list[tuple[str, str | None]] = []
     for number, data in iter_objects(path, hint=hint):
+        source = data.get("source") if isinstance(data.get("source"), str) else None
         if isinstance(data.get("question"), str):
-            questions.append(data["question"])
+            questions.append((data["question"], source))
         elif data.get("kind") == "example":
-            questions.append(Example(messages=data.get("messages") or []).first("user"))
+            questions.append((Example(messages=data.get("messages") or []).first("user"), None))
         else:
             raise InvalidRecord('no "question" in this line.', path=path, line=number, hint=hint)
     return questions
@@ -181,6 +206,68 @@ def _relative(source: Source, base: Path) -> Source:
     except ValueError:
         return source
     return dataclasses.replace(source, path=relative.as_posix())
+
+
+def _attach_context(
+    spec: ContextSpec,
+    records: list[Record],
+    base: Path,
+    held: list[tuple[str, str | None]],
+    splits: dict[str, list[Example]],
+    steps: list[dict[str, Any]],
+    result: PrepareResult,
+) -> dict[str, list[Example]]:
+    """The context step: passages from the ingested documents' files (cited relative to the
+    pipeline file, like the pairs' sources), BM25 over them, then every split's pairs."""
+    from tuneloop.data.qa.context import ContextOptions, attach_context, heldout_passages
+    from tuneloop.data.records import Document
+    from tuneloop.data.tokenstats import EstimateCounter, TokenCounter
+    from tuneloop.data.validate import _counter_for
+    from tuneloop.knowledge import BM25Retriever, DocumentSet, load_passages
+
+    files = sorted({r.source.path for r in records if isinstance(r, Document) and r.source})
+    if not files:
+        raise DataError(
+            "context: the sources hold no documents to retrieve passages from.",
+            hint="Add a documents folder to sources, or remove the context setting.",
+        )
+    documents = DocumentSet(tuple((base / f, f) for f in files), tuple(files))
+    passages, _ = load_passages(
+        documents, passage_chars=spec.passage_chars, overlap_chars=spec.overlap_chars
+    )
+    retriever = BM25Retriever(passages)
+    banned = heldout_passages(held, retriever, passages)
+    counter: TokenCounter = (
+        _counter_for(spec.tokenizer, None) if spec.tokenizer else EstimateCounter()
+    )
+    options = ContextOptions(
+        k=spec.k,
+        unanswerable=spec.unanswerable,
+        budget_tokens=spec.budget_tokens,
+        seed=spec.seed,
+        cite=spec.cite,
+    )
+    totals: dict[str, Any] = {}
+    out: dict[str, list[Example]] = {}
+    for name, items in splits.items():
+        out[name], report = attach_context(
+            items, retriever, passages, options=options, counter=counter, banned=banned
+        )
+        for key, value in report.as_dict().items():
+            totals[key] = value if isinstance(value, str) else totals.get(key, 0) + value
+    removed = int(totals.get("heldout_dropped", 0))
+    if removed:
+        result.cleaning = {**result.cleaning, "heldout.passage": {"removed": removed, "changed": 0}}
+    steps.append(
+        {
+            "step": "context",
+            **spec.model_dump(),
+            "passages": len(passages),
+            "heldout_passages": len(banned),
+            **totals,
+        }
+    )
+    return out
 
 
 def _file_sha(path: Path) -> str:
@@ -312,12 +399,14 @@ def prepare_dataset(
 
     # 4. held-out guard: nothing too similar to a held-out question may be trained on
     kept_examples = [r for r in cleaned if isinstance(r, Example)]
+    held: list[tuple[str, str | None]] = []
     if config.heldout:
-        held: list[str] = []
         for name in config.heldout:
             held.extend(_questions(base / name))
         overlaps = cross_duplicates(
-            [e.first("user") for e in kept_examples], held, threshold=config.heldout_threshold
+            [e.first("user") for e in kept_examples],
+            [q for q, _ in held],
+            threshold=config.heldout_threshold,
         )
         banned = {i for i, _, _ in overlaps}
         kept_examples = [e for i, e in enumerate(kept_examples) if i not in banned]
@@ -343,11 +432,16 @@ def prepare_dataset(
         leakage_threshold=config.split.leakage_threshold,
     )
     steps.append({"step": "split", **config.split.model_dump()})
-    result.split_counts = {name: len(items) for name, items in split.splits.items()}
+    splits: dict[str, list[Example]] = {name: list(items) for name, items in split.splits.items()}
+
+    # 6. context: retrieved passages in each pair's user turn; held-out passages kept out
+    if config.context is not None:
+        splits = _attach_context(config.context, records, base, held, splits, steps, result)
+    result.split_counts = {name: len(items) for name, items in splits.items()}
 
     folder = out_dir or Path(tempfile.mkdtemp(prefix="tuneloop-prepare-"))
     folder.mkdir(parents=True, exist_ok=True)
-    for name, items in split.splits.items():
+    for name, items in splits.items():
         path = folder / f"{name}.jsonl"
         write_records(path, items)
         result.files[name] = path
