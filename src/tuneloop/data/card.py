@@ -14,10 +14,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tuneloop.data.qa.forms import form_mix
 from tuneloop.data.records import Document, Example, Record
 from tuneloop.text.stats import dominant_language
 
-__all__ = ["dataset_card", "dataset_counts"]
+__all__ = ["dataset_card", "dataset_counts", "question_of"]
 
 TOP = 12
 
@@ -51,6 +52,56 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return lines
+
+
+def question_of(example: Example) -> str:
+    """The question asked: ``meta.question`` when context was attached, else the first user
+    turn."""
+    question = example.meta.get("question")
+    return question if isinstance(question, str) else example.first("user")
+
+
+def _question_forms(splits: Mapping[str, Sequence[Record]]) -> list[str]:
+    """The mix of question intents (:func:`tuneloop.data.qa.forms.question_form`)."""
+    questions = [question_of(e) for records in splits.values() for e in _examples(records)]
+    mix = form_mix(q for q in questions if q)
+    total = sum(mix.values())
+    if not total:
+        return []
+    lines = ["", "## Question forms", ""]
+    lines += _table(
+        ["form", "examples", "share"], [[f, n, f"{n / total:.0%}"] for f, n in mix.items()]
+    )
+    about = mix.get("about", 0)
+    lines.append(f'\n"Tell me about X" questions: {about} of {total} ({about / total:.0%}).')
+    return lines
+
+
+def _context(splits: Mapping[str, Sequence[Record]]) -> list[str]:
+    """Context-aware examples per split: with sources, of which not answerable from them."""
+    rows = []
+    for split, records in splits.items():
+        examples = _examples(records)
+        with_context = [
+            e.meta["context"] for e in examples if isinstance(e.meta.get("context"), dict)
+        ]
+        if not with_context:
+            continue
+        missing = sum(bool(c.get("unanswerable")) for c in with_context)
+        tokens = [int(c.get("tokens", 0)) for c in with_context]
+        rows.append(
+            [
+                split,
+                f"{len(with_context)} of {len(examples)}",
+                f"{missing} ({missing / len(with_context):.0%})",
+                f"{statistics.mean(len(c.get('sources', [])) for c in with_context):.1f}",
+                max(tokens),
+            ]
+        )
+    if not rows:
+        return []
+    header = ["split", "with sources", "answer not in sources", "sources (mean)", "tokens (max)"]
+    return ["", "## Context", "", *_table(header, rows)]
 
 
 def dataset_card(
@@ -107,6 +158,9 @@ def dataset_card(
         total = sum(counts["languages"].values())
         shown = ", ".join(f"{lang} {n / total:.0%}" for lang, n in counts["languages"].items())
         lines += ["", "## Languages", "", f"By script of each example: {shown}."]
+
+    lines += _question_forms(splits)
+    lines += _context(splits)
 
     sources: Counter[str] = Counter(
         r.source.path for records in splits.values() for r in records if r.source is not None

@@ -155,7 +155,8 @@ def _english_answer(subject: str, phrase: str, value: str, intent: str) -> str:
     if intent == "describe":
         return value + "."
     if intent == "closed":
-        return f"{subject} is closed {value}."
+        on = "" if re.match(r"(?i)(on|every|from|in|at|during)\b", value) else "on "
+        return f"{subject} is closed {on}{value}."
     if intent == "access":
         return f"To get to {subject}: {value}."
     return f"For {subject}, the {phrase[:1].lower() + phrase[1:]}: {value}."
@@ -219,7 +220,7 @@ _FORM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("access", r"어떻게 가|가는 (길|방법)|출구|역에서|몇 호선|get to|exit|station|subway|bus"),
         ("location", r"어디|위치|where"),
         ("describe", r"뭐예요|무엇인가요|어떤 곳|알아 둘|what is|what should i know"),
-        ("availability", r"가능|돼요\?|되나요|available|can i"),
+        ("availability", r"가능|돼요\?|되나요|어때요|available|can i|what about"),
     )
 )
 
