@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from tuneloop.errors import PromptError
-from tuneloop.knowledge import BM25Retriever, Hit, Passage
+from tuneloop.knowledge import BM25Retriever, Hit, Passage, build_index, resolve_documents
 from tuneloop.prompts.render import render
 from tuneloop.prompts.retrieval import index_resolver, source_dicts
 from tuneloop.prompts.template import load_prompt
+from tuneloop.registry import Store
 
 DOCS = {
     "gyeongbokgung.md": "# 경복궁\n\n경복궁은 1395년에 지은 조선의 법궁입니다.\n\n"
@@ -173,3 +174,19 @@ def test_the_resolver_treats_existing_folders_as_documents(tmp_path: Path) -> No
     resolve = index_resolver(tmp_path)
     retriever = resolve("docs")
     assert [h.passage.source for h in retriever.search("남산 전망대", k=1)] == ["docs/namsan.md"]
+
+
+def test_a_registered_index_version_is_opened_from_the_store(tmp_path: Path, store: Store) -> None:
+    path = _project(tmp_path, "{index: seoul-docs@1, k: 1}")
+    found = resolve_documents(["docs"], tmp_path, where="test")
+    build_index(store, "seoul-docs", found, author="test")
+    rendered = render(
+        load_prompt(path),
+        {"question": "남산서울타워 전망대"},
+        indexes=index_resolver(path.parent, store),
+    )
+    assert [h.passage.source for h in rendered.sources] == ["docs/namsan.md"]
+    assert "(docs/namsan.md:" in rendered.messages[0].content
+    unknown = index_resolver(path.parent, store)
+    with pytest.raises(PromptError, match="nope"):
+        unknown("nope@production")

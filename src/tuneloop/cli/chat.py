@@ -1,13 +1,21 @@
-"""``tuneloop chat``: talk to any model — one-shot with ``-m`` or an interactive REPL."""
+"""``tuneloop chat``: talk to any model — one-shot with ``-m`` or an interactive REPL.
+
+With ``--prompt`` every user message goes through a prompt template
+(:func:`tuneloop.prompts.chat.prompted_messages`, the same code path as the server's
+``tuneloop.prompt`` extension), and the passages a ``retrieve`` context found are listed under the
+answer.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tuneloop.cli.context import catalog, err, out, print_json, settings
+from tuneloop.cli.context import catalog, err, out, print_json, settings, store
 from tuneloop.cli.options import JsonOption, ModelOption
+from tuneloop.cli.prompt import parse_vars
+from tuneloop.cli.sources import print_sources
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -15,6 +23,7 @@ if TYPE_CHECKING:
     from tuneloop.models.base import ChatModel
     from tuneloop.models.identity import ResolvedModel
     from tuneloop.models.types import Chunk, Completion, Message, SamplingParams
+    from tuneloop.prompts.template import PromptFile
 
 REPL_HELP = "Type a message. /reset clears the conversation, /exit (or Ctrl-D) quits."
 
@@ -38,10 +47,32 @@ def chat(
     no_stream: Annotated[
         bool, typer.Option("--no-stream", help="Print the answer at the end.")
     ] = False,
+    prompt: Annotated[
+        str | None,
+        typer.Option(
+            help="Answer every message through this prompt (file, name in prompts/, or "
+            "NAME@VERSION / NAME@ALIAS); its retrieved sources are listed under each answer."
+        ),
+    ] = None,
+    var: Annotated[
+        list[str] | None,
+        typer.Option("--var", help="With --prompt: another template variable KEY=VALUE."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Chat with a model: streams the answer as it is generated."""
+    from tuneloop.errors import InvalidRequest
     from tuneloop.models.types import Message, SamplingParams
+
+    if prompt is None and var:
+        raise InvalidRequest("--var needs --prompt.", hint="Add --prompt NAME, or drop --var.")
+    if prompt is not None and system is not None:
+        raise InvalidRequest(
+            "--system and --prompt contradict each other: the prompt has its own instructions.",
+            hint="Put the instruction in the prompt's `system`, or drop --prompt.",
+        )
+    template = _prompt(prompt) if prompt is not None else None
+    variables = parse_vars(var)
 
     params = SamplingParams(
         temperature=temperature,
@@ -60,9 +91,12 @@ def chat(
     history: list[Message] = [Message("system", system)] if system else []
     if message is not None:
         history.append(Message("user", message))
-        result = _answer(chat_model, history, params, stream=not no_stream, quiet=as_json)
+        sent, sources = _prepare(template, history, variables)
+        result = _answer(chat_model, sent, params, stream=not no_stream, quiet=as_json)
         if as_json:
-            print_json(_as_dict(result, resolved))
+            print_json({**_as_dict(result, resolved), **_prompt_dict(prompt, sources)})
+        else:
+            print_sources(sources)
         return
     err.print(f"[dim]{resolved.label} — {REPL_HELP}[/]")
     while True:
@@ -81,12 +115,36 @@ def chat(
             err.print("[dim]Conversation cleared.[/]")
             continue
         history.append(Message("user", text))
-        result = _answer(
-            chat_model, history, params, stream=not no_stream, label=True, quiet=as_json
-        )
+        sent, sources = _prepare(template, history, variables)
+        result = _answer(chat_model, sent, params, stream=not no_stream, label=True, quiet=as_json)
         if as_json:
-            print_json(_as_dict(result, resolved))
+            print_json({**_as_dict(result, resolved), **_prompt_dict(prompt, sources)})
+        else:
+            print_sources(sources)
         history.append(Message("assistant", result.text))
+
+
+def _prompt(ref: str) -> PromptFile:
+    from tuneloop.prompts.resolve import resolve_prompt
+
+    return resolve_prompt(ref, settings(), store())
+
+
+def _prepare(
+    template: PromptFile | None, history: list[Message], variables: dict[str, str]
+) -> tuple[list[Message], list[dict[str, Any]]]:
+    """The messages to send for ``history`` (through ``template`` if any) and their sources."""
+    if template is None:
+        return history, []
+    from tuneloop.prompts.chat import prompted_messages
+    from tuneloop.prompts.retrieval import source_dicts
+
+    chat = prompted_messages(template, history, variables=variables, store=store())
+    return chat.messages, source_dicts(chat.rendered.sources)
+
+
+def _prompt_dict(ref: str | None, sources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {} if ref is None else {"prompt": ref, "sources": sources}
 
 
 def _answer(

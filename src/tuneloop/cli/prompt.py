@@ -12,6 +12,7 @@ from rich.table import Table
 from tuneloop.cli.aliases import alias_app
 from tuneloop.cli.context import catalog, err, out, print_json, settings, store
 from tuneloop.cli.options import JsonOption, ModelOption
+from tuneloop.cli.sources import print_sources
 
 if TYPE_CHECKING:
     from tuneloop.models.base import ChatModel
@@ -42,7 +43,8 @@ ConcurrencyOption = Annotated[
 ]
 
 
-def _vars(pairs: list[str] | None) -> dict[str, str]:
+def parse_vars(pairs: list[str] | None) -> dict[str, str]:
+    """``--var KEY=VALUE`` options as a dict (``prompt render/run`` and ``chat --prompt``)."""
     from tuneloop.errors import InvalidRequest
 
     values: dict[str, str] = {}
@@ -136,15 +138,23 @@ def _print_issues(file: Path, issues: list[Any]) -> None:
 def render_cmd(ref: RefArg, var: VarOption = None, as_json: JsonOption = False) -> None:
     """Show the chat messages a prompt renders to (few-shot selection included)."""
     from tuneloop.prompts.render import render
+    from tuneloop.prompts.retrieval import index_resolver, source_dicts
     from tuneloop.prompts.runner import examples_for
 
     prompt = _resolve(ref)
     from tuneloop.prompts.render import resolve_variables
 
-    values = resolve_variables(prompt, _vars(var))
-    rendered = render(prompt, values, examples=examples_for(prompt, values))
+    values = resolve_variables(prompt, parse_vars(var))
+    indexes = index_resolver(prompt.base_dir, store)
+    rendered = render(prompt, values, examples=examples_for(prompt, values), indexes=indexes)
     if as_json:
-        print_json({"messages": rendered.as_dicts(), "variables": rendered.variables})
+        print_json(
+            {
+                "messages": rendered.as_dicts(),
+                "variables": rendered.variables,
+                "sources": source_dicts(rendered.sources),
+            }
+        )
         return
     for message in rendered.messages:
         out.print(f"[bold cyan]{message.role}[/]")
@@ -172,9 +182,9 @@ def run(
     from tuneloop.prompts.runner import merge_params
 
     prompt = _resolve(ref)
-    cases = load_cases(vars_file) if vars_file else [Case(0, _vars(var), "command line")]
+    cases = load_cases(vars_file) if vars_file else [Case(0, parse_vars(var), "command line")]
     if vars_file and var:
-        fixed = _vars(var)
+        fixed = parse_vars(var)
         cases = [Case(c.index, {**c.variables, **fixed}, c.source, c.tags) for c in cases]
     chat_model, resolved = _model_for(prompt, model)
     params = merge_params(
@@ -196,6 +206,7 @@ def run(
         )
     elif len(results) == 1 and results[0].ok:
         out.print(results[0].output or "", markup=False)
+        print_sources(results[0].sources)
     else:
         _print_results(results)
     errors = sum(1 for r in results if not r.ok)
@@ -215,7 +226,7 @@ def _run_with_progress(
     from tuneloop.prompts.runner import run_cases
 
     if len(cases) == 1:
-        return run_cases(prompt, model, cases, params, concurrency=1)
+        return run_cases(prompt, model, cases, params, concurrency=1, store=store)
     import threading
 
     label = f"{prompt.name} → {model.name}"
@@ -230,7 +241,15 @@ def _run_with_progress(
                 done += 1
                 update(label, done, len(cases))
 
-        return run_cases(prompt, model, cases, params, concurrency=concurrency, on_done=advance)
+        return run_cases(
+            prompt,
+            model,
+            cases,
+            params,
+            concurrency=concurrency,
+            on_done=advance,
+            store=store,
+        )
 
 
 def _result_dict(r: CaseResult) -> dict[str, Any]:
@@ -242,6 +261,7 @@ def _result_dict(r: CaseResult) -> dict[str, Any]:
         "usage": {"prompt_tokens": r.prompt_tokens, "completion_tokens": r.completion_tokens},
         "latency_ms": round(r.latency_ms, 1),
         "error": r.error,
+        "sources": r.sources,
     }
 
 
@@ -271,6 +291,7 @@ def _save_run(
             messages=redact_for_storage(r.messages),
             output=redact_for_storage(r.output),
             error=redact_for_storage(r.error),
+            sources=redact_for_storage(r.sources),
         )
         for r in results
     ]

@@ -31,7 +31,14 @@ from tuneloop.prompts.retrieval import IndexResolver, index_resolver
 from tuneloop.prompts.template import ContextItem, Example, PromptFile, RetrieveSpec, Variable
 from tuneloop.text.korean import has_hangul
 
-__all__ = ["Rendered", "coerce_variable", "render", "resolve_variables", "template_env"]
+__all__ = [
+    "Rendered",
+    "coerce_variable",
+    "render",
+    "resolve_variables",
+    "template_env",
+    "user_text",
+]
 
 
 CITE = {
@@ -274,6 +281,12 @@ def _output_hint(prompt: PromptFile, korean: bool) -> str:
     if out.instructions:
         lines.append(out.instructions.strip())
     return "\n".join(lines)
+
+
+def user_text(prompt: PromptFile, variables: Mapping[str, Any] | None = None) -> str:
+    """Only the rendered user message: what few-shot selection and retrieval search with."""
+    values = resolve_variables(prompt, variables or {})
+    return _render_text(prompt, prompt.template.user, values, "user")
 
 
 def render(

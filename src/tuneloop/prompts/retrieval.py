@@ -68,27 +68,26 @@ def _documents(ref: str, base: Path) -> Retriever:
     return retriever
 
 
-def _registered(ref: str, store: Store | None) -> Retriever:
-    import tuneloop.knowledge as knowledge
-
-    opener: Any = getattr(knowledge, "open_retriever", None)
-    if store is None or opener is None:
+def _registered(ref: str, store: Store | Callable[[], Store] | None) -> Retriever:
+    if callable(store):
+        store = store()
+    if store is None:
         raise ConfigError(
-            f"Cannot open the knowledge index {ref!r}: "
-            + (
-                "no project store here."
-                if store is None
-                else "registered indexes need tuneloop's index support."
-            ),
-            hint="Build it with `tuneloop index build`, or name a documents folder relative to "
-            "the prompt file (`index: ../docs`).",
+            f"Cannot open the knowledge index {ref!r}: no project store is open here.",
+            hint="Run inside the project (or pass its store), or name a documents folder "
+            "relative to the prompt file (`index: ../docs`). Build indexes with "
+            "`tuneloop index build`.",
         )
-    retriever: Retriever = opener(store, ref)
-    return retriever
+    from tuneloop.knowledge import open_retriever
+
+    return open_retriever(store, ref)
 
 
-def index_resolver(base: Path, store: Store | None = None) -> IndexResolver:
-    """Resolve references relative to ``base`` (the prompt file's folder) and in ``store``."""
+def index_resolver(base: Path, store: Store | Callable[[], Store] | None = None) -> IndexResolver:
+    """Resolve references relative to ``base`` (the prompt file's folder) and in ``store``.
+
+    ``store`` may be a function returning it, called only when a registered index is named (so
+    rendering a prompt that does not retrieve never opens the database)."""
 
     def resolve(ref: str) -> Retriever:
         try:

@@ -13,14 +13,18 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuneloop.errors import TuneloopError
 from tuneloop.models.base import ChatModel
 from tuneloop.models.types import SamplingParams
 from tuneloop.prompts.cases import Case
-from tuneloop.prompts.render import render
+from tuneloop.prompts.render import render, user_text
+from tuneloop.prompts.retrieval import IndexResolver, index_resolver, source_dicts
 from tuneloop.prompts.template import PromptFile, PromptParams
+
+if TYPE_CHECKING:
+    from tuneloop.registry import Store
 
 __all__ = ["CaseResult", "examples_for", "merge_params", "run_case", "run_cases"]
 
@@ -39,6 +43,7 @@ class CaseResult:
     latency_ms: float = 0.0
     error: str | None = None
     tags: list[str] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -60,24 +65,40 @@ def examples_for(prompt: PromptFile, variables: dict[str, Any]) -> Any:
         return None
     from tuneloop.prompts.fewshot import select_examples
 
-    query = render(prompt, variables, examples=[]).messages[-1].content
-    return select_examples(prompt, query)
+    return select_examples(prompt, user_text(prompt, variables))
 
 
 def run_case(
-    prompt: PromptFile, model: ChatModel, case: Case, params: SamplingParams
+    prompt: PromptFile,
+    model: ChatModel,
+    case: Case,
+    params: SamplingParams,
+    indexes: IndexResolver | None = None,
 ) -> CaseResult:
-    """Render and generate one case; errors become part of the result."""
+    """Render and generate one case; errors become part of the result.
+
+    ``indexes`` opens the knowledge indexes a ``retrieve`` context names (default: documents
+    paths only); the result keeps the sources the answer was given.
+    """
     messages: list[dict[str, str]] = []
+    sources: list[dict[str, Any]] = []
     start = time.perf_counter()
     try:
-        rendered = render(prompt, case.variables, examples=examples_for(prompt, case.variables))
+        rendered = render(
+            prompt, case.variables, examples=examples_for(prompt, case.variables), indexes=indexes
+        )
         messages = rendered.as_dicts()
+        sources = source_dicts(rendered.sources)
         start = time.perf_counter()
         completion = model.generate(rendered.messages, params)
     except TuneloopError as exc:
         return CaseResult(
-            case.index, case.variables, messages, error=f"{exc.code}: {exc}", tags=case.tags
+            case.index,
+            case.variables,
+            messages,
+            error=f"{exc.code}: {exc}",
+            tags=case.tags,
+            sources=sources,
         )
     except Exception as exc:  # a backend bug must not lose the other cases' results
         log.exception("case %d failed unexpectedly", case.index)
@@ -87,6 +108,7 @@ def run_case(
             messages,
             error=f"internal_error: {type(exc).__name__}: {exc}",
             tags=case.tags,
+            sources=sources,
         )
     return CaseResult(
         index=case.index,
@@ -98,6 +120,7 @@ def run_case(
         completion_tokens=completion.usage.completion_tokens,
         latency_ms=(time.perf_counter() - start) * 1000,
         tags=case.tags,
+        sources=sources,
     )
 
 
@@ -108,12 +131,13 @@ async def _run_all(
     params: SamplingParams,
     concurrency: int,
     on_done: Callable[[CaseResult], None] | None,
+    indexes: IndexResolver | None,
 ) -> list[CaseResult]:
     gate = asyncio.Semaphore(concurrency)
 
     async def one(case: Case) -> CaseResult:
         async with gate:
-            result = await asyncio.to_thread(run_case, prompt, model, case, params)
+            result = await asyncio.to_thread(run_case, prompt, model, case, params, indexes)
         if on_done is not None:
             on_done(result)
         return result
@@ -129,8 +153,12 @@ def run_cases(
     *,
     concurrency: int = 4,
     on_done: Callable[[CaseResult], None] | None = None,
+    store: Store | Callable[[], Store] | None = None,
 ) -> list[CaseResult]:
-    """Run every case (at most ``concurrency`` at once); results come back in input order."""
+    """Run every case (at most ``concurrency`` at once); results come back in input order.
+
+    ``store`` opens registered knowledge indexes a ``retrieve`` context names."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    return asyncio.run(_run_all(prompt, model, cases, params, concurrency, on_done))
+    indexes = index_resolver(prompt.base_dir, store)
+    return asyncio.run(_run_all(prompt, model, cases, params, concurrency, on_done, indexes))

@@ -33,6 +33,7 @@ _RESULT_FIELDS = (
     "completion_tokens",
     "latency_ms",
     "error",
+    "sources",
 )
 
 
@@ -48,6 +49,7 @@ class PromptRunResult:
     latency_ms: float
     error: str | None
     tags: list[str] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ def _record(row: PromptRunRow) -> PromptRunRecord:
 
 
 def _field(result: Any, name: str) -> Any:
+    if name == "sources":  # optional: results from before retrieval existed have none
+        return result.get(name) if isinstance(result, Mapping) else getattr(result, name, None)
     return result[name] if isinstance(result, Mapping) else getattr(result, name)
 
 
@@ -147,6 +151,7 @@ class PromptRuns:
                         completion_tokens=r["completion_tokens"],
                         latency_ms=float(r["latency_ms"]),
                         error=r["error"],
+                        sources=list(r["sources"] or []),
                     )
                 )
         return run_id
@@ -180,6 +185,7 @@ class PromptRuns:
                     latency_ms=r.latency_ms,
                     error=r.error,
                     tags=list(r.tags),
+                    sources=list(r.sources or []),
                 )
                 for r in rows
             ]

@@ -226,6 +226,8 @@ class PromptRunResultRow(Base):
     completion_tokens: Mapped[int] = mapped_column(Integer)
     latency_ms: Mapped[float] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
+    # The retrieved passages the answer was given (numbered as in the messages); NULL before 0015.
+    sources: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class DatasetVersionRow(Base):
