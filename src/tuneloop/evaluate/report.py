@@ -10,6 +10,11 @@ interactive histograms (hover a bar to see its count) with no JavaScript of ours
 the page with autoescaping, so model outputs, case ids and tags — all user-supplied — cannot inject
 markup; Plotly's own JSON escapes ``<`` inside its ``<script>`` blocks.
 
+A run whose prompt retrieved (results carry ``sources``) also gets a grounding view per case: the
+passages the answer was given (``file:line``, score, which sentences they support) and the
+answer with the sentences ``faithfulness`` found unsupported highlighted; runs without sources
+show no such section.
+
 A case "passes" a metric when the metric said so (``details[metric]["passed"]``, set by
 assertions and thresholds) or, for metrics that give no verdict, when its score is at least
 ``pass_threshold``.
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +45,7 @@ if TYPE_CHECKING:
     from tuneloop.evaluate.compare import Comparison
 
 __all__ = [
+    "GroundedCase",
     "LatencyStats",
     "MetricStats",
     "RunReport",
@@ -111,6 +118,24 @@ class LatencyStats:
 
 
 @dataclass(frozen=True)
+class GroundedCase:
+    """One case of a retrieving run, as the grounding view shows it.
+
+    ``segments`` are the answer cut into sentences, each flagged when a grounding metric found it
+    unsupported; ``unplaced`` are unsupported sentences not located in the answer text (shown
+    apart); ``hits`` are the sources as stored (``id``, ``source``, ``line``, ``score``, ``text``)
+    plus ``where`` and ``supports`` (how many answer sentences cite that source).
+    """
+
+    case_id: str
+    question: str
+    segments: tuple[tuple[str, bool], ...]
+    unplaced: tuple[str, ...]
+    hits: tuple[dict[str, Any], ...]
+    scores: dict[str, float]
+
+
+@dataclass(frozen=True)
 class RunReport:
     """Everything the report shows, computed once by :func:`summarize`."""
 
@@ -124,6 +149,7 @@ class RunReport:
     errored: tuple[CaseResult, ...]
     latency: LatencyStats
     pass_threshold: float
+    grounded: tuple[GroundedCase, ...] = ()
 
     @property
     def cached(self) -> int:
@@ -168,6 +194,8 @@ class RunReport:
                 "errored": [{"case_id": r.case_id, "error": r.error} for r in self.errored],
             }
         )
+        if self.grounded:
+            data["grounded"] = _clean([vars(g) for g in self.grounded])
         return data
 
 
@@ -190,6 +218,66 @@ def _case_dict(result: CaseResult) -> dict[str, Any]:
         "references": list(result.references),
         "scores": result.scores,
     }
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。？！])\s+")
+# details keys of the grounding metrics (faithfulness and context_recall, under any label)
+_GROUNDING_KEYS = ("unsupported", "retrieved")
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split()).casefold()
+
+
+def _grounded_case(result: CaseResult) -> GroundedCase:
+    """The grounding view of one case with sources (see :class:`GroundedCase`)."""
+    from tuneloop.evaluate.metrics.analysis import normalise
+
+    unsupported: list[str] = []
+    cited: dict[int, int] = {}
+    scores: dict[str, float] = {}
+    for name, details in result.details.items():
+        if not any(key in details for key in _GROUNDING_KEYS):
+            continue
+        if name in result.scores:
+            scores[name] = result.scores[name]
+        for item in details.get("unsupported") or ():
+            if isinstance(item, dict) and isinstance(item.get("sentence"), str):
+                unsupported.append(item["sentence"])
+        for item in details.get("supported") or ():
+            for number in item.get("sources") or () if isinstance(item, dict) else ():
+                cited[number] = cited.get(number, 0) + 1
+    # the metric reports sentences normalised (3,000원 → 3000원): compare them that way
+    wanted = {_squeezed(s) for s in unsupported}
+    segments, placed = [], set()
+    for sentence in _SENTENCE_END.split((result.output or "").strip()):
+        if not sentence:
+            continue
+        key = _squeezed(normalise(sentence))
+        segments.append((sentence, key in wanted))
+        placed.add(key)
+    hits = []
+    for number, source in enumerate(result.sources, start=1):
+        hit = dict(source)
+        ident = hit.get("id", number)
+        line = hit.get("line")
+        hit["where"] = f"{hit.get('source', '?')}:{line}" if line else str(hit.get("source", "?"))
+        hit["supports"] = cited.get(ident if isinstance(ident, int) else number, 0)
+        hits.append(hit)
+    return GroundedCase(
+        case_id=result.case_id,
+        question=result.question,
+        segments=tuple(segments),
+        unplaced=tuple(s for s in unsupported if _squeezed(s) not in placed),
+        hits=tuple(hits),
+        scores=scores,
+    )
+
+
+def _grounded(run: EvalRun) -> tuple[GroundedCase, ...]:
+    """Every case with sources, least faithful first (then by case id)."""
+    cases = [_grounded_case(r) for r in run.results if r.sources]
+    return tuple(sorted(cases, key=lambda g: (min(g.scores.values(), default=1.0), g.case_id)))
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -343,6 +431,7 @@ def summarize(
         errored=tuple(r for r in run.results if r.error is not None),
         latency=_latency(run),
         pass_threshold=pass_threshold,
+        grounded=_grounded(run),
     )
 
 
