@@ -151,3 +151,83 @@ def test_report_renders_every_chart_offline_with_korean_text(browser: Any, tmp_p
     assert dialogs == []
     assert external == []
     page.close()
+
+
+GOOD = "입장료는 성인 3,000원이에요. 한복을 입으면 무료예요."
+HALLUCINATED = "입장료는 3,000원이에요. 야간 개장은 매일 밤 10시까지예요. 즐거운 여행 되세요!"
+PASSAGES = (
+    ("관람료: 성인 3,000원. 한복 착용자는 무료입니다.", 13, 4.2),
+    ("관람 시간은 09:00~18:00입니다. <b>입장 마감</b>은 17:00입니다.", 5, 1.5),
+)
+
+
+def grounded_result(case_id: str, output: str, *, sources: bool = True) -> CaseResult:
+    """A result scored by the real faithfulness metric against the retrieved passages."""
+    from tuneloop.evaluate.metrics import EvalCase, build_metric
+    from tuneloop.knowledge.base import Hit, Passage
+
+    given = tuple(
+        Hit(Passage(text, "docs/gyeongbokgung.md", 0, len(text), line=line, title="경복궁"), s, i)
+        for i, (text, line, s) in enumerate(PASSAGES if sources else ())
+    )
+    question = [{"role": "user", "content": "경복궁 입장료는 얼마예요?"}]
+    score = build_metric("faithfulness").score(EvalCase(case_id, question, sources=given), output)
+    return CaseResult(
+        case_id=case_id,
+        tags=(),
+        messages=question,
+        output=output,
+        scores={} if "skipped" in score.details else {"faithfulness": score.value},
+        details={"faithfulness": score.details},
+        sources=[
+            {
+                "id": i,
+                "source": h.passage.source,
+                "line": h.passage.line,
+                "score": h.score,
+                "text": h.passage.text,
+            }
+            for i, h in enumerate(given, start=1)
+        ],
+    )
+
+
+def test_report_shows_sources_and_highlights_unsupported_sentences(
+    browser: Any, tmp_path: Path
+) -> None:
+    run = EvalRun(
+        id="ev-20261208-6a0b1d",
+        suite="seoul-grounded",
+        suite_hash="e" * 64,
+        model="seoul-guide-rag",
+        created_at=datetime(2026, 12, 8, 1, 0, tzinfo=UTC),
+        metrics=("faithfulness",),
+        results=(
+            grounded_result("made-up", HALLUCINATED),
+            grounded_result("good", GOOD),
+            grounded_result("no-sources", GOOD, sources=False),
+        ),
+    )
+    opened = open_offline(browser, write_report(summarize(run), tmp_path / "grounded.html"))
+    page = opened.page
+
+    rows = page.locator("#grounding tr.grounded-case")
+    assert rows.evaluate_all("rs => rs.map(r => r.dataset.case)") == ["made-up", "good"]
+    marked = rows.first.locator("mark.unsupported")
+    assert marked.count() == 1
+    assert marked.first.is_visible()
+    assert marked.first.inner_text() == "야간 개장은 매일 밤 10시까지예요."
+    # drawn highlighted, not as plain text
+    background = marked.first.evaluate("m => getComputedStyle(m).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent")
+    assert rows.nth(1).locator("mark.unsupported").count() == 0
+    hits = rows.first.locator("li.hit")
+    assert hits.first.is_visible()
+    assert "docs/gyeongbokgung.md:13" in hits.first.inner_text()
+    # a passage opens on click, and its markup-looking text stays text
+    hits.nth(1).locator("summary").click()
+    assert "<b>입장 마감</b>" in hits.nth(1).inner_text()
+    assert page.locator('#grounding tr[data-case="no-sources"]').count() == 0
+    assert opened.console_errors == []
+    assert opened.external == []
+    page.close()
