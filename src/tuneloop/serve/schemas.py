@@ -51,6 +51,43 @@ class StreamOptions(_Strict):
     include_usage: bool = False
 
 
+class TuneloopRequest(_Strict):
+    """tuneloop's extension of a chat request (``extra_body={"tuneloop": {...}}`` in the SDK)."""
+
+    prompt: str = Field(
+        min_length=1,
+        description="A pushed prompt version (NAME, NAME@3, NAME@production) to apply to the last "
+        "user message: its system text, retrieved sources and examples come first. Never a file.",
+    )
+    variables: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The prompt's other variables; the last user message fills its input "
+        "variable (`question`, or the only one not given here).",
+    )
+
+
+class Source(BaseModel):
+    """A passage the answer was given, numbered as the model saw it (``[1]``)."""
+
+    id: int
+    source: str
+    line: int | None = None
+    start: int | None = None
+    end: int | None = None
+    score: float
+    text: str
+    passage_id: str | None = None
+
+
+class TuneloopResponse(BaseModel):
+    """tuneloop's extension of a chat response (``response.tuneloop`` in the SDK's model_extra)."""
+
+    prompt: str = Field(description="The prompt version applied, e.g. seoul-guide@2.")
+    sources: list[Source] = Field(
+        default_factory=list, description="Retrieved passages given to the model (may be empty)."
+    )
+
+
 class ChatCompletionRequest(_Strict):
     """``POST /v1/chat/completions``. Fields OpenAI accepts but a local model cannot honour
     (penalties, logit_bias, metadata, store, user) are accepted and ignored; ``n`` must be 1 and
@@ -75,6 +112,9 @@ class ChatCompletionRequest(_Strict):
     metadata: dict[str, str] | None = None
     store: bool | None = None
     response_format: dict[str, Any] | None = None
+    tuneloop: TuneloopRequest | None = Field(
+        None, description="tuneloop extension: answer through a registered prompt."
+    )
 
 
 class Usage(BaseModel):
@@ -104,6 +144,9 @@ class ChatCompletion(BaseModel):
     choices: list[Choice]
     usage: Usage
     system_fingerprint: str | None = None
+    tuneloop: TuneloopResponse | None = Field(
+        None, description="Only with a `tuneloop.prompt` request: the prompt and its sources."
+    )
 
 
 class Delta(BaseModel):
@@ -128,6 +171,9 @@ class ChatCompletionChunk(BaseModel):
     choices: list[ChunkChoice]
     system_fingerprint: str | None = None
     usage: Usage | None = None
+    tuneloop: TuneloopResponse | None = Field(
+        None, description="On the first chunk only, with a `tuneloop.prompt` request."
+    )
 
 
 class Model(BaseModel):
