@@ -121,3 +121,55 @@ def test_a_missing_source_fails_before_anything_is_pushed(sample, store):
     with pytest.raises(DataError, match=r"missing\.csv"):
         prepare_dataset(sample, store=store, author="kim")
     assert store.datasets.latest() == []
+
+
+DEOKSUGUNG = """# 덕수궁
+
+덕수궁은 시청 앞에 있는 궁궐입니다.
+
+- 휴무일: 매주 월요일
+- 입장료: 1,000원
+"""
+
+
+MYEONGDONG = """# 명동
+
+명동은 쇼핑 거리라 쉬는 날이 따로 없고 입장료도 없습니다. 관람 시간 제한 없이 밤늦게까지
+붐비며, 지하철 4호선 명동역에서 가깝습니다.
+"""
+
+
+def test_context_attaches_sources_and_keeps_held_out_passages_out(sample, store, tmp_path):
+    root = sample.parent
+    (root / "docs" / "deoksugung.md").write_text(DEOKSUGUNG, encoding="utf-8")
+    (root / "docs" / "myeongdong.md").write_text(MYEONGDONG, encoding="utf-8")
+    (root / "heldout.jsonl").write_text(
+        json.dumps({"question": "덕수궁 몇 시에 열어요?", "source": "docs/deoksugung.md"}) + "\n",
+        encoding="utf-8",
+    )
+    text = sample.read_text(encoding="utf-8").replace(
+        "split:", "qa: {rules: [kv, natural]}\ncontext: {k: 2, unanswerable: 0.5}\nsplit:"
+    )
+    sample.write_text(text, encoding="utf-8")
+
+    result = prepare_dataset(sample, store=store, author="kim", out_dir=tmp_path / "out")
+
+    step = next(s for s in result.steps if s["step"] == "context")
+    records = [r for name in ("train", "test") for r in read_records(result.files[name])]
+    with_context = [r for r in records if "context" in r.meta]
+    assert step["examples"] == len(with_context) > 0
+    # every pair from the held-out question's document is dropped, none is shown as a source
+    assert not any(str(r.source).startswith("docs/deoksugung.md") for r in records)
+    assert not any("deoksugung" in r.first("user") for r in records)
+    assert step["heldout_dropped"] > 0
+    assert result.cleaning["heldout.passage"]["removed"] == step["heldout_dropped"]
+    # the unanswerable share is half of each split's pairs with context, rounded
+    missing = [r for r in with_context if r.meta["context"]["unanswerable"]]
+    assert len(missing) == step["not_in_sources"] > 0
+    assert all(r.first("assistant").startswith("제가 가진 자료에는") for r in missing)
+    # chat and Q/A rows without a passage of theirs keep their plain form
+    plain = [r for r in records if "context" not in r.meta]
+    assert plain and all(str(r.source).startswith("qa/seed.csv") for r in plain)
+    assert step["counter"] == "estimate" and step["tokenizer"] is None
+    card = result.version.card
+    assert "## Context" in card and "## Question forms" in card
