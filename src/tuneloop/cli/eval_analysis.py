@@ -177,6 +177,34 @@ def _print_report(summary: RunReport) -> None:
             f"p99 {latency.p99_ms:.0f} ms · {latency.tokens_per_s:.1f} tokens/s "
             f"({latency.n} timed cases)"
         )
+    if summary.grounded:
+        _print_grounded(summary)
+
+
+GROUNDED_SHOWN = 5
+
+
+def _print_grounded(summary: RunReport) -> None:
+    """The least grounded cases: their sources and the sentences no source supports."""
+    shown = summary.grounded[:GROUNDED_SHOWN]
+    out.print(
+        Text(
+            f"Grounding: {len(summary.grounded)} case(s) with sources, "
+            f"least grounded {len(shown)} shown",
+            style="bold",
+        )
+    )
+    for case in shown:
+        scores = " · ".join(f"{name} {value:.2f}" for name, value in case.scores.items())
+        out.print(Text.assemble(("  ", ""), (case.case_id, "cyan"), f"  {scores}"))
+        for hit in case.hits:
+            score = hit.get("score")
+            shown_score = f"{score:.2f}" if isinstance(score, int | float) else "—"
+            supports = f" · supports {hit['supports']}" if hit.get("supports") else ""
+            out.print(Text(f"    [{hit.get('id', '?')}] {hit['where']} ({shown_score}){supports}"))
+        unsupported = [text for text, bad in case.segments if bad] + list(case.unplaced)
+        for sentence in unsupported:
+            out.print(Text(f"    unsupported: {sentence}", style="red"))
 
 
 def _score_style(value: float) -> str:
