@@ -9,6 +9,7 @@ import tuneloop.cli.eval_analysis  # noqa: F401  (registers report on `tuneloop 
 from tuneloop.config import load_settings
 from tuneloop.evaluate.metrics import EvalCase, build_metric
 from tuneloop.knowledge.base import Hit, Passage
+from tuneloop.prompts.retrieval import source_dicts
 from tuneloop.registry import Store
 from tuneloop.store.eval_results import CaseResult, EvalRun
 
@@ -30,16 +31,7 @@ def result(case_id: str, output: str, *, sources: bool) -> CaseResult:
         output=output,
         scores={"faithfulness": score.value},
         details={"faithfulness": score.details},
-        sources=[
-            {
-                "id": 1,
-                "source": h.passage.source,
-                "line": h.passage.line,
-                "score": h.score,
-                "text": h.passage.text,
-            }
-            for h in given
-        ],
+        sources=source_dicts(given),
     )
 
 

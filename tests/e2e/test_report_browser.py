@@ -165,6 +165,7 @@ def grounded_result(case_id: str, output: str, *, sources: bool = True) -> CaseR
     """A result scored by the real faithfulness metric against the retrieved passages."""
     from tuneloop.evaluate.metrics import EvalCase, build_metric
     from tuneloop.knowledge.base import Hit, Passage
+    from tuneloop.prompts.retrieval import source_dicts
 
     given = tuple(
         Hit(Passage(text, "docs/gyeongbokgung.md", 0, len(text), line=line, title="경복궁"), s, i)
@@ -179,16 +180,7 @@ def grounded_result(case_id: str, output: str, *, sources: bool = True) -> CaseR
         output=output,
         scores={} if "skipped" in score.details else {"faithfulness": score.value},
         details={"faithfulness": score.details},
-        sources=[
-            {
-                "id": i,
-                "source": h.passage.source,
-                "line": h.passage.line,
-                "score": h.score,
-                "text": h.passage.text,
-            }
-            for i, h in enumerate(given, start=1)
-        ],
+        sources=source_dicts(given),
     )
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 from bs4 import BeautifulSoup
 
 from tuneloop.evaluate.metrics import EvalCase, build_metric
 from tuneloop.evaluate.report import report_html, summarize
 from tuneloop.knowledge.base import Hit, Passage
+from tuneloop.prompts.retrieval import source_dicts
 from tuneloop.store.eval_results import CaseResult, EvalRun
 
 FEES = "관람료: 성인 3,000원. 한복 착용자는 무료입니다. 휴무일: 매주 화요일."
@@ -24,12 +24,6 @@ def hits() -> tuple[Hit, ...]:
         Hit(Passage(FEES, "docs/gyeongbokgung.md", 0, len(FEES), line=13, title="경복궁"), 4.2, 0),
         Hit(Passage(HOURS, "docs/gyeongbokgung.md", 0, len(HOURS), line=5, title="경복궁"), 1.5, 1),
     )
-
-
-def stored(hit: Hit, number: int) -> dict[str, Any]:
-    """A source as the runner stores it with a result."""
-    p = hit.passage
-    return {"id": number, "source": p.source, "line": p.line, "score": hit.score, "text": p.text}
 
 
 def scored(case_id: str, output: str, *, sources: bool = True) -> CaseResult:
@@ -54,7 +48,7 @@ def scored(case_id: str, output: str, *, sources: bool = True) -> CaseResult:
         output=output,
         scores=scores,
         details=details,
-        sources=[stored(h, i) for i, h in enumerate(given, start=1)],
+        sources=source_dicts(given),  # as the runner stores them
     )
 
 
