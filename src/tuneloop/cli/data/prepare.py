@@ -100,6 +100,13 @@ def _print(result: PrepareResult) -> None:
             table.add_row(name, f"{step['removed']} too close to a held-out question")
         elif name == "split":
             table.add_row(name, ", ".join(f"{k} {v}" for k, v in result.split_counts.items()))
+        elif name == "context":
+            table.add_row(
+                name,
+                f"{step['examples']} with sources ({step['not_in_sources']} not answerable from "
+                f"them), {step['heldout_dropped']} dropped for a held-out passage, "
+                f"{step['over_budget']} over {step['budget_tokens']} tokens ({step['counter']})",
+            )
     out.print(table)
     for line in result.skipped[:10]:
         out.print(f"  skipped {line}")
