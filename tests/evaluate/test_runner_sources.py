@@ -58,7 +58,8 @@ def test_eval_cases_carry_the_retrieved_passages(tmp_path: Path) -> None:
     assert [h.passage.source for h in cases["tower"].sources] == ["docs/namsan.md"]
     assert cases["nothing"].sources == ()
     assert "index_hashes" in cases["palace"].meta
-    assert "[1] # 경복궁 경복궁은 화요일에 쉽니다." in cases["palace"].messages[0]["content"]
+    expected = "[1] # 경복궁\n\n경복궁은 화요일에 쉽니다. (docs/gyeongbokgung.md:1)"
+    assert expected in cases["palace"].messages[0]["content"]
 
 
 def test_an_eval_run_stores_each_answers_sources(tmp_path: Path, store: Store) -> None:

@@ -50,7 +50,7 @@ def test_retrieved_passages_are_numbered_sources_with_file_and_line(tmp_path: Pa
     assert rendered.sources, "the palace question must find the palace document"
     assert all(h.passage.source == "docs/gyeongbokgung.md" for h in rendered.sources)
     first = rendered.sources[0].passage
-    assert f"[1] {' '.join(first.text.split())} ({first.source}:{first.line})" in system
+    assert f"[1] {first.text.strip()} ({first.source}:{first.line})" in system
     assert "[1]처럼 표시" in system  # the default Korean citing instruction
     assert "비빔밥" not in system
     assert rendered.messages[-1].content == "경복궁은 언제 쉬나요?"
@@ -73,7 +73,8 @@ def test_numbering_continues_across_retrieve_items(tmp_path: Path) -> None:
         "docs/gyeongbokgung.md",
         "bibimbap.md",
     ]
-    assert "[1] # 경복궁" in system and "[2] # 비빔밥 비빔밥은" in system
+    assert "[1] # 경복궁\n" in system and "[2] # 비빔밥\n\n비빔밥은" in system
+    assert "(bibimbap.md:1)" in system
     assert system.count("[1]처럼 표시") == 1  # one citing instruction after all the context
 
 

@@ -8,9 +8,12 @@ instead of an empty string silently sent to the model.
 
 Retrieved context (a ``retrieve`` item) is searched with the question — the rendered user
 message unless the item names a ``query`` — and inserted as numbered sources,
-``[1] text (docs/gyeongbokgung.md:12)``, numbered across all such items in order. The hits come
-back on :class:`Rendered` (``sources``, ``index_hashes``), so ``prompt run``, ``chat``, the eval
-runner and the server — which all render here — can show and store what each answer was given.
+``[1] text (docs/gyeongbokgung.md:12)``, numbered across all such items in order, in the format
+of :func:`tuneloop.knowledge.format.format_sources` (the one training data uses, so a model tuned
+on context-aware examples sees its sources at serving time as it saw them in training). The hits
+come back on :class:`Rendered` (``sources``, ``index_hashes``), so ``prompt run``, ``chat``, the
+eval runner and the server — which all render here — can show and store what each answer was
+given.
 """
 
 from __future__ import annotations
@@ -18,18 +21,21 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from tuneloop.errors import PromptError
-from tuneloop.knowledge.base import Hit
+from tuneloop.knowledge.format import format_sources
 from tuneloop.models.types import Message
 from tuneloop.prompts.retrieval import IndexResolver, index_resolver
 from tuneloop.prompts.template import ContextItem, Example, PromptFile, RetrieveSpec, Variable
 from tuneloop.text.korean import has_hangul
+
+if TYPE_CHECKING:
+    from tuneloop.knowledge.base import Hit
 
 __all__ = [
     "Rendered",
@@ -193,14 +199,13 @@ def _retrieved(
     retriever = indexes(spec.index)
     hashes[spec.index] = retriever.content_hash
     hits = [h for h in retriever.search(query, k=spec.k) if h.score >= spec.min_score]
-    lines = []
-    for hit in hits:
-        found.append(hit)
-        text = " ".join(hit.passage.text.split())
-        lines.append(f"[{len(found)}] {text} ({hit.passage.where})")
-    if not lines:
-        lines.append(EMPTY[korean] if spec.empty is None else spec.empty.strip())
-    return "\n\n".join(lines)
+    if not hits:
+        return EMPTY[korean] if spec.empty is None else spec.empty.strip()
+    # The one source format training data uses too; numbering goes on from earlier items.
+    earlier = format_sources(found)
+    found.extend(hits)
+    block = format_sources(found)
+    return block[len(earlier) + 2 :] if earlier else block
 
 
 def _cite_lines(prompt: PromptFile, korean: bool) -> list[str]:

@@ -21,17 +21,17 @@ import glob
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from tuneloop.errors import ConfigError, PromptError, TuneloopError
-from tuneloop.knowledge.base import Hit, Retriever
 
 if TYPE_CHECKING:
+    from tuneloop.knowledge.base import Hit, Retriever
     from tuneloop.registry import Store
 
 __all__ = ["IndexResolver", "index_resolver", "source_dicts"]
 
-IndexResolver = Callable[[str], Retriever]
+IndexResolver: TypeAlias = "Callable[[str], Retriever]"
 """Turns the ``index`` of a ``retrieve`` context item into a retriever (errors are
 :class:`~tuneloop.errors.TuneloopError`)."""
 
