@@ -105,6 +105,12 @@ def test_english_answers_are_checked_the_same_way():
     assert faithfulness(case, "Have a nice trip!").details["checked"] == 0
 
 
+def test_an_empty_answer_claims_nothing():
+    for answer in ("", "   ", "..."):
+        score = faithfulness(KOREAN, answer)
+        assert score.value == 1.0 and score.details["checked"] == 0
+
+
 def test_no_sources_is_skipped_not_zero():
     score = faithfulness(EvalCase("c1", [{"role": "user", "content": "q"}]), "3000원이에요.")
     assert score.value == 1.0 and "skipped" in score.details

@@ -28,7 +28,9 @@ rather than counting a 0.
 Known limits, by design of a term check: a sentence that recombines supported terms into a false
 claim within one passage ("경복궁은 화요일에도 엽니다" against "경복궁은 화요일 휴무") is
 supported; a sentence whose negation moves to another word ("화요일에 열지 않아요" against
-"화요일 휴무") counts as unsupported, exactly as ``fact_recall`` counts it missing.
+"화요일 휴무") counts as unsupported, exactly as ``fact_recall`` counts it missing; an answer in
+another language than its sources (English about Korean passages) matches only on numbers and
+Latin names.
 
 ``context_recall`` — by the first rule the case allows (``details["rule"]`` names it):
 
