@@ -41,7 +41,7 @@ class BM25Retriever:
         self.passages = list(passages)
         if terms is not None and len(terms) != len(self.passages):
             raise ValueError(f"{len(terms)} term lists for {len(self.passages)} passages")
-        corpus = [list(t) for t in terms] if terms is not None else passage_terms(self.passages)
+        corpus = list(terms) if terms is not None else passage_terms(self.passages)
         self._index: Any = None
         if any(corpus):  # bm25s cannot index a corpus without a single token
             self._index = bm25s.BM25()

@@ -136,7 +136,7 @@ def read_passages(path: Path) -> tuple[list[Passage], list[list[str]]]:
                 row.get("id") or passage_id(source, start, end, text),
             )
         )
-        terms.append([str(t) for t in row.get("terms", [])])
+        terms.append(row.get("terms") or [])  # written by _row: a list of strings
     return passages, terms
 
 
