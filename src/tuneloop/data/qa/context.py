@@ -277,13 +277,14 @@ def attach_context(
     ]
     n_unanswerable = round(options.unanswerable * len(eligible))
     unanswerable = set(random.Random(options.seed).sample(eligible, n_unanswerable))
+    allowed = set(eligible)
     out: list[Example] = []
     for index, (example, gold) in enumerate(zip(examples, golds, strict=True)):
         if gold is None:
             report.without_context += 1
             out.append(example)
             continue
-        if index not in eligible:
+        if index not in allowed:
             report.heldout_dropped += 1
             report.details.append(f"{example.source}: gold passage {gold.where} is held out")
             continue
