@@ -191,3 +191,13 @@ def test_a_registered_index_version_is_opened_from_the_store(tmp_path: Path, sto
     unknown = index_resolver(path.parent, store)
     with pytest.raises(PromptError, match="nope"):
         unknown("nope@production")
+
+
+def test_lint_checks_a_retrieving_prompt_without_searching_or_a_store(tmp_path: Path) -> None:
+    from tuneloop.prompts.lint import lint_prompt
+
+    path = _project(tmp_path, "{index: seoul-docs@production, query: '{{ place }} 운영 시간'}")
+    issues = lint_prompt(load_prompt(path))
+    rules = {i.rule for i in issues}
+    assert "undefined-variable" in rules  # `place` in the retrieve query is not declared
+    assert not any("seoul-docs" in i.message for i in issues)  # the index is never opened

@@ -138,6 +138,8 @@ class LintContext:
         for i, item in enumerate(t.context):
             if item.text is not None:
                 self.template_fields[("context", i, "text")] = item.text
+            if item.retrieve is not None and item.retrieve.query is not None:
+                self.template_fields[("context", i, "retrieve", "query")] = item.retrieve.query
         self.template_fields[("user",)] = t.user
         env = template_env()
         for loc, text in self.template_fields.items():
@@ -168,7 +170,8 @@ class LintContext:
             for name, spec in t.variables.items()
             if spec.required and spec.default is None
         }
-        return render(prompt, values)
+        # Lint checks the template, not an index: retrieval finds nothing here (and needs none).
+        return render(prompt, values, indexes=lambda ref: _NoPassages())
 
     def where(self, *loc: int | str) -> str:
         return self.prompt.where(*loc)
@@ -214,3 +217,12 @@ class LintContext:
         if self.context_window_override is not None:
             return self.context_window_override
         return self.model.context_window if self.model is not None else None
+
+
+class _NoPassages:
+    """A retriever with nothing in it: what lint renders ``retrieve`` context with."""
+
+    content_hash = "sha256:none"
+
+    def search(self, query: str, k: int = 5) -> list[Any]:
+        return []
