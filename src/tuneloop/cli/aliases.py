@@ -26,6 +26,7 @@ __all__ = [
     "ForceOption",
     "ReasonOption",
     "alias_app",
+    "aliases_by_version",
     "history_table",
     "move_dict",
     "print_move",
@@ -127,6 +128,14 @@ def history_table(events: list[AliasEvent]) -> Table:
             e.reason,
         )
     return table
+
+
+def aliases_by_version(registry: Versioned[Any, Any]) -> dict[tuple[str, int], list[str]]:
+    """``{(name, version): [alias, …]}`` of every alias of a kind, for listings."""
+    found: dict[tuple[str, int], list[str]] = {}
+    for alias in registry.all_aliases():
+        found.setdefault((alias.name, alias.version), []).append(alias.alias)
+    return found
 
 
 def alias_app(kind: str, registry: Callable[[], Versioned[Any, Any]]) -> typer.Typer:

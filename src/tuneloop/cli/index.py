@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from tuneloop.cli.aliases import alias_app
+from tuneloop.cli.aliases import alias_app, aliases_by_version
 from tuneloop.cli.context import out, print_json, settings, store
 from tuneloop.cli.options import JsonOption
 
@@ -185,9 +185,7 @@ def list_indexes(
     """List indexes (newest version of each), or every version of one index."""
     registry = store().indexes
     versions = registry.versions(name) if name else registry.latest()
-    by_version: dict[tuple[str, int], list[str]] = {}
-    for alias in registry.all_aliases():
-        by_version.setdefault((alias.name, alias.version), []).append(alias.alias)
+    by_version = aliases_by_version(registry)
     if json_output:
         print_json(
             [

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +74,12 @@ def tokens(text: str, *, lower: bool = True) -> list[str]:
 def tokens_many(texts: Sequence[str], *, lower: bool = True) -> list[list[str]]:
     """:func:`tokens` of many texts in one Kiwi batch (Kiwi then uses its worker threads: about
     twice as fast as one call per text). Empty texts give empty lists."""
+    return _forms_many(texts, lambda tag: not tag.startswith(_PUNCT), lower=lower)
+
+
+def _forms_many(
+    texts: Sequence[str], keep: Callable[[str], bool], *, lower: bool
+) -> list[list[str]]:
     wanted = [i for i, text in enumerate(texts) if text.strip()]
     out: list[list[str]] = [[] for _ in texts]
     if not wanted:
@@ -81,7 +87,7 @@ def tokens_many(texts: Sequence[str], *, lower: bool = True) -> list[list[str]]:
     with _lock:
         results = list(kiwi().tokenize([texts[i] for i in wanted]))
     for i, result in zip(wanted, results, strict=True):
-        forms = [t.form for t in result if not t.tag.startswith(_PUNCT)]
+        forms = [t.form for t in result if keep(t.tag)]
         out[i] = [f.lower() for f in forms] if lower else forms
     return out
 
@@ -94,16 +100,7 @@ def content_tokens(text: str, *, lower: bool = True) -> list[str]:
 
 def content_tokens_many(texts: Sequence[str], *, lower: bool = True) -> list[list[str]]:
     """:func:`content_tokens` of many texts in one Kiwi batch (for building indexes)."""
-    wanted = [i for i, text in enumerate(texts) if text.strip()]
-    out: list[list[str]] = [[] for _ in texts]
-    if not wanted:
-        return out
-    with _lock:
-        results = list(kiwi().tokenize([texts[i] for i in wanted]))
-    for i, result in zip(wanted, results, strict=True):
-        forms = [t.form for t in result if t.tag.startswith(CONTENT_TAGS)]
-        out[i] = [f.lower() for f in forms] if lower else forms
-    return out
+    return _forms_many(texts, lambda tag: tag.startswith(CONTENT_TAGS), lower=lower)
 
 
 def space(text: str) -> str:

@@ -11,7 +11,7 @@ import typer
 from rich.markdown import Markdown
 from rich.table import Table
 
-from tuneloop.cli.aliases import alias_app
+from tuneloop.cli.aliases import alias_app, aliases_by_version
 from tuneloop.cli.context import out, print_json, store
 from tuneloop.cli.data._app import app
 from tuneloop.cli.options import JsonOption
@@ -105,9 +105,7 @@ def list_datasets(
     """List datasets (newest version of each), or every version of one dataset."""
     registry = store().datasets
     versions = registry.versions(name) if name else registry.latest()
-    by_version: dict[tuple[str, int], list[str]] = {}
-    for alias in registry.all_aliases():
-        by_version.setdefault((alias.name, alias.version), []).append(alias.alias)
+    by_version = aliases_by_version(registry)
     if json_output:
         print_json(
             [
