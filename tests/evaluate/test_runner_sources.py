@@ -71,6 +71,8 @@ def test_an_eval_run_stores_each_answers_sources(tmp_path: Path, store: Store) -
     assert [(s["id"], s["source"], s["line"]) for s in palace] == [(1, "docs/gyeongbokgung.md", 1)]
     assert palace[0]["score"] > 0 and "화요일" in palace[0]["text"]
     assert loaded["nothing"].sources == []
+    indexes = store.eval_runs.get(run.id).meta["indexes"]
+    assert list(indexes) == ["../docs"] and indexes["../docs"].startswith("sha256:")
 
 
 def test_a_changed_index_is_not_served_the_old_cached_answers(tmp_path: Path, store: Store) -> None:

@@ -424,6 +424,12 @@ async def run_suite(
             "model_identity": resolved.as_dict() if resolved is not None else None,
             "suite_path": str(suite.path) if suite.path else None,
             "prompt_hash": suite.prompt.content_hash if suite.prompt is not None else None,
+            # the knowledge indexes a retrieving prompt searched, each with its content hash
+            "indexes": {
+                ref: digest
+                for case in cases
+                for ref, digest in (case.meta.get("index_hashes") or {}).items()
+            },
             "metric_specs": {key: use.as_dict() for key, use in all_uses.items()},
             "concurrency": concurrency,
             "retries": retries,
