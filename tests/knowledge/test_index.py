@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tuneloop.errors import BadReference, ConfigError, UnknownReference
-from tuneloop.knowledge import Retriever, load_passages, open_retriever
+from tuneloop.knowledge import BM25Retriever, Retriever, load_passages, open_retriever
 from tuneloop.knowledge.index import build_index, clear_cache, read_passages, resolve_sources
 from tuneloop.registry import Store
 
@@ -190,3 +190,18 @@ def test_labelled_passages_exist_in_the_sample_index(store: Store) -> None:
         for item in labels
     )
     assert found / len(labels) >= 0.8
+
+
+def test_a_loaded_version_answers_like_a_fresh_in_memory_index(store: Store, docs: Path) -> None:
+    """Loading uses the saved bm25s index and stored terms (no Kiwi over passages, no
+    re-indexing); it must rank exactly as an index built from the documents in memory."""
+    version = build(store, docs).version
+    assert version.bm25 is not None and store.indexes.bm25_path(version).is_file()
+    clear_cache()
+    loaded = open_retriever(store, "seoul-docs@1")
+    fresh = BM25Retriever(load_passages(resolve_sources(["docs"], docs.parent))[0])
+    assert loaded.content_hash == fresh.content_hash
+    for query in ("경복궁 입장료", "택시 심야 할증", "tipping in restaurants", "종묘 관람", "DDP"):
+        got = [(h.passage.id, round(h.score, 5)) for h in loaded.search(query, k=5)]
+        assert got == [(h.passage.id, round(h.score, 5)) for h in fresh.search(query, k=5)]
+        assert got, query

@@ -8,7 +8,9 @@ with its document's title (the heading of a Markdown file), so a chunk that neve
 place's name is still found by it.
 
 Terms can be handed in (``terms``): a stored index keeps each passage's terms with it, so loading
-a version never runs Kiwi over its passages again (tokenising is most of the build time). The top
+a version never runs Kiwi over its passages again (tokenising is most of the build time). The
+``bm25s`` index itself is saved too (:meth:`BM25Retriever.save`, ``bm25s``' own files in one tar)
+and loaded with ``bm25s.BM25.load`` (:meth:`BM25Retriever.load`), which skips re-indexing. The top
 ``k`` are picked with numpy (``argpartition``), so a query over 100k passages stays in
 milliseconds.
 """
@@ -17,7 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tarfile
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,11 +51,34 @@ class BM25Retriever:
         if any(corpus):  # bm25s cannot index a corpus without a single token
             self._index = bm25s.BM25()
             self._index.index(corpus, show_progress=False)
-        blob = json.dumps(
-            [METHOD, [[p.source, p.start, p.title, p.text] for p in self.passages]],
-            ensure_ascii=False,
-        )
-        self._hash = "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        self._hash = _content_hash(self.passages)
+
+    @classmethod
+    def load(cls, passages: Sequence[Passage], saved: Path) -> BM25Retriever:
+        """A retriever over ``passages`` with the index :meth:`save` wrote to ``saved``."""
+        import bm25s
+
+        retriever = cls.__new__(cls)
+        retriever.passages = list(passages)
+        with tempfile.TemporaryDirectory(prefix="tuneloop-bm25-") as tmp:
+            with tarfile.open(saved) as tar:
+                tar.extractall(tmp, filter="data")
+            retriever._index = bm25s.BM25.load(tmp, load_corpus=False)
+        retriever._hash = _content_hash(retriever.passages)
+        return retriever
+
+    def save(self, folder: Path) -> Path | None:
+        """Write the ``bm25s`` index as one tar in ``folder``; None when there is no index (no
+        passage had a term)."""
+        if self._index is None:
+            return None
+        files = folder / "bm25"
+        self._index.save(str(files))
+        path = folder / "bm25.tar"
+        with tarfile.open(path, "w") as tar:
+            for item in sorted(files.iterdir()):
+                tar.add(item, arcname=item.name)
+        return path
 
     @property
     def content_hash(self) -> str:
@@ -92,6 +120,13 @@ def top_k(scores: np.ndarray[Any, np.dtype[np.float64]], k: int) -> list[int]:
 def passage_terms(passages: Sequence[Passage]) -> list[list[str]]:
     """The BM25 terms of each passage (its title and text), in one Kiwi batch."""
     return content_tokens_many([_indexed_text(p) for p in passages])
+
+
+def _content_hash(passages: Sequence[Passage]) -> str:
+    blob = json.dumps(
+        [METHOD, [[p.source, p.start, p.title, p.text] for p in passages]], ensure_ascii=False
+    )
+    return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 def _indexed_text(passage: Passage) -> str:

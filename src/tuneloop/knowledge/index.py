@@ -11,8 +11,9 @@ records what changed (``changes``: added, changed, removed labels) next to its l
 
 ``open_retriever`` resolves a reference (``seoul-docs``, ``seoul-docs@3``,
 ``seoul-docs@production``) on every call — so an alias move is seen at once — but loads a
-version's passages only once per process (cached by the passages' sha256): a stored version
-carries each passage's terms, so loading never runs Kiwi over the passages again.
+version's passages only once per process (cached by the passages' sha256; a build leaves its
+version in the cache): a stored version carries each passage's terms and the saved ``bm25s``
+index, so loading neither runs Kiwi over the passages nor indexes them again.
 """
 
 from __future__ import annotations
@@ -201,12 +202,13 @@ def build_index(
         for passage, terms in zip(passages, passage_terms(passages), strict=True):
             fresh.setdefault(passage.source, []).append((passage, terms))
 
-    rows: list[dict[str, Any]] = []
+    kept: list[tuple[Passage, list[str]]] = []
     lineage: dict[str, dict[str, Any]] = {}
     for _, label in documents.files:
         items = reusable[label] if label in reusable else fresh.get(label, [])
         lineage[label] = {"sha256": hashes[label], "passages": len(items)}
-        rows.extend(_row(p, t) for p, t in items)
+        kept.extend(items)
+    rows = [_row(p, t) for p, t in kept]
     if not rows:
         raise ConfigError(
             f"No passages could be read from {', '.join(documents.entries)}.",
@@ -225,11 +227,13 @@ def build_index(
         "reused": len(rows) - chunked,
         "skipped": skipped,
     }
+    retriever = BM25Retriever([p for p, _ in kept], [t for _, t in kept])
     with tempfile.TemporaryDirectory(prefix="tuneloop-index-") as tmp:
         path = _write_passages(rows, Path(tmp))
         version, created = store.indexes.push(
             name,
             path,
+            bm25=retriever.save(Path(tmp)),
             documents=lineage,
             settings=settings,
             author=author,
@@ -238,6 +242,7 @@ def build_index(
             message=message,
             parent=previous.ref if previous is not None else None,
         )
+    _remember(version.passages, retriever)
     return BuildResult(version, created, changes, skipped, chunked, len(rows) - chunked)
 
 
@@ -255,12 +260,21 @@ def load_index(store: Store, version: IndexVersion) -> BM25Retriever:
             _cache.move_to_end(key)
             return cached
     passages, terms = read_passages(store.indexes.passages_path(version))
-    retriever = BM25Retriever(passages, terms)
+    saved = store.indexes.bm25_path(version)
+    if saved is not None:
+        retriever = BM25Retriever.load(passages, saved)
+    else:
+        retriever = BM25Retriever(passages, terms)
+    _remember(key, retriever)
+    return retriever
+
+
+def _remember(key: str, retriever: BM25Retriever) -> None:
     with _cache_lock:
         _cache[key] = retriever
+        _cache.move_to_end(key)
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
-    return retriever
 
 
 def open_retriever(store: Store, ref: str) -> Retriever:

@@ -36,6 +36,7 @@ from tuneloop.store.schema import IndexVersionRow
 __all__ = ["MEDIA_TYPE", "IndexRegistry", "IndexVersion", "lineage_hash"]
 
 MEDIA_TYPE = "application/x-ndjson"
+TAR_TYPE = "application/x-tar"
 
 INFO = KindInfo(
     kind="index",
@@ -58,6 +59,7 @@ class IndexVersion:
     content_hash: str
     parent: str | None
     passages: str
+    bm25: str | None
     documents: dict[str, Any]
     settings: dict[str, Any]
     changes: dict[str, Any]
@@ -89,6 +91,7 @@ def _version(row: IndexVersionRow) -> IndexVersion:
         content_hash=row.content_hash,
         parent=row.parent,
         passages=row.passages,
+        bm25=row.bm25,
         documents=dict(row.documents),
         settings=dict(row.settings),
         changes=dict(row.changes),
@@ -129,12 +132,15 @@ class IndexRegistry(Versioned[IndexVersionRow, IndexVersion]):
         counts: Mapping[str, Any] | None = None,
         message: str = "",
         parent: str | None = None,
+        bm25: str | Path | None = None,
     ) -> tuple[IndexVersion, bool]:
-        """Store the passages file as the next version of ``name``; return it and whether it is
-        new (the same lineage pushed again returns the existing version and ``False``)."""
+        """Store the passages file (and ``bm25``, the saved search index over them, if given) as
+        the next version of ``name``; return it and whether it is new (the same lineage pushed
+        again returns the existing version and ``False``)."""
         refs.check_name(name, kind="index")
         digest = lineage_hash({k: str(v["sha256"]) for k, v in documents.items()}, settings)
         record = self._artifacts.put_file(passages, media_type=MEDIA_TYPE)
+        index = None if bm25 is None else self._artifacts.put_file(bm25, media_type=TAR_TYPE)
 
         def write(session: Session) -> tuple[IndexVersion, bool]:
             same = session.scalar(
@@ -150,6 +156,7 @@ class IndexRegistry(Versioned[IndexVersionRow, IndexVersion]):
                 content_hash=digest,
                 parent=parent,
                 passages=record.sha256,
+                bm25=None if index is None else index.sha256,
                 documents={k: dict(v) for k, v in sorted(documents.items())},
                 settings=dict(settings),
                 changes=dict(changes or {}),
@@ -168,3 +175,11 @@ class IndexRegistry(Versioned[IndexVersionRow, IndexVersion]):
         if verify:
             self._artifacts.read(version.passages, verify=True)
         return self._artifacts.path_for(version.passages)
+
+    def bm25_path(self, version: IndexVersion, *, verify: bool = True) -> Path | None:
+        """The saved search index of ``version`` (a tar of ``bm25s`` files), None if it has none."""
+        if version.bm25 is None:
+            return None
+        if verify:
+            self._artifacts.read(version.bm25, verify=True)
+        return self._artifacts.path_for(version.bm25)

@@ -531,10 +531,12 @@ class IndexVersionRow(Base):
     """One immutable version of a knowledge index (``seoul-docs@3``), numbered 1, 2, 3 … per name.
 
     ``passages`` is the sha256 of a JSON Lines artifact holding every passage with its source,
-    span, id and BM25 terms; ``documents`` is the lineage: each document's label → its sha256 and
-    passage count. ``settings`` holds the chunking settings and retrieval method; ``content_hash``
-    is derived from the documents' hashes and the settings, so rebuilding unchanged documents is the
-    same version. ``changes`` lists what differs from ``parent`` (added, changed, removed files).
+    span, id and BM25 terms, and ``bm25`` that of the saved ``bm25s`` index over them (a tar;
+    NULL: rebuild from the terms on load). ``documents`` is the lineage: each document's label →
+    its sha256 and passage count. ``settings`` holds the chunking settings and retrieval method;
+    ``content_hash`` is derived from the documents' hashes and the settings, so rebuilding
+    unchanged documents is the same version. ``changes`` lists what differs from ``parent``
+    (added, changed, removed files).
     """
 
     __tablename__ = "index_versions"
@@ -549,6 +551,7 @@ class IndexVersionRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     parent: Mapped[str | None] = mapped_column(String(300))
     passages: Mapped[str] = mapped_column(String(64))
+    bm25: Mapped[str | None] = mapped_column(String(64))
     documents: Mapped[dict[str, Any]] = mapped_column(JSON)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)

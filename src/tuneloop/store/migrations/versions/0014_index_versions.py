@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("parent", sa.String(length=300), nullable=True),
         sa.Column("passages", sa.String(length=64), nullable=False),
+        sa.Column("bm25", sa.String(length=64), nullable=True),
         sa.Column("documents", sa.JSON(), nullable=False),
         sa.Column("settings", sa.JSON(), nullable=False),
         sa.Column("changes", sa.JSON(), nullable=False),
