@@ -110,14 +110,19 @@ class IndexRegistry(Versioned[IndexVersionRow, IndexVersion]):
         super().__init__(engine, IndexVersionRow, _version, INFO)
         self._artifacts = artifacts
 
+    def _row_with_hash(
+        self, session: Session, name: str, content_hash: str
+    ) -> IndexVersionRow | None:
+        return session.scalar(
+            select(IndexVersionRow).where(
+                IndexVersionRow.name == name, IndexVersionRow.content_hash == content_hash
+            )
+        )
+
     def find(self, name: str, content_hash: str) -> IndexVersion | None:
         """The version of ``name`` built from exactly this lineage, if there is one."""
         with session_scope(self._engine) as session:
-            row = session.scalar(
-                select(IndexVersionRow).where(
-                    IndexVersionRow.name == name, IndexVersionRow.content_hash == content_hash
-                )
-            )
+            row = self._row_with_hash(session, name, content_hash)
             return None if row is None else _version(row)
 
     def push(
@@ -143,11 +148,7 @@ class IndexRegistry(Versioned[IndexVersionRow, IndexVersion]):
         index = None if bm25 is None else self._artifacts.put_file(bm25, media_type=TAR_TYPE)
 
         def write(session: Session) -> tuple[IndexVersion, bool]:
-            same = session.scalar(
-                select(IndexVersionRow).where(
-                    IndexVersionRow.name == name, IndexVersionRow.content_hash == digest
-                )
-            )
+            same = self._row_with_hash(session, name, digest)
             if same is not None:
                 return _version(same), False
             row = IndexVersionRow(
