@@ -156,13 +156,13 @@ def _pct(values: Sequence[float], q: float) -> float:
 
 
 def _assembled(store: Any, size: int, rng: random.Random, folder: Path) -> None:
-    from tuneloop.knowledge.base import passage_id
     from tuneloop.text.korean import content_tokens_many
+    from tuneloop.text.retrieval import passage_id
 
     sentences = _sentences()
     terms = dict(zip(sentences, content_tokens_many(sentences), strict=True))
-    from tuneloop.knowledge.bm25 import BM25Retriever
     from tuneloop.knowledge.index import read_passages
+    from tuneloop.text.bm25 import BM25Retriever
 
     path = folder / "passages.jsonl"
     with path.open("w", encoding="utf-8") as out:

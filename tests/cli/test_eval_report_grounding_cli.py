@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 import tuneloop.cli.eval_analysis  # noqa: F401  (registers report on `tuneloop eval`)
 from tuneloop.config import load_settings
 from tuneloop.evaluate.metrics import EvalCase, build_metric
-from tuneloop.knowledge.base import Hit, Passage
-from tuneloop.prompts.retrieval import source_dicts
 from tuneloop.registry import Store
 from tuneloop.store.eval_results import CaseResult, EvalRun
+from tuneloop.text.retrieval import Hit, Passage, source_dicts
 
 FEES = "관람료: 성인 3,000원. 한복 착용자는 무료입니다."
 QUESTION = [{"role": "user", "content": "경복궁 입장료는 얼마예요?"}]

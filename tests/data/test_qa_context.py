@@ -16,7 +16,7 @@ from tuneloop.data.qa.context import (
 from tuneloop.data.qa.grounding import DEFAULT_THRESHOLD, assess
 from tuneloop.data.records import Example, Source
 from tuneloop.knowledge import BM25Retriever
-from tuneloop.knowledge.base import Passage
+from tuneloop.text.retrieval import Passage
 
 
 def passage(text: str, source: str, *, line: int = 1, start: int = 0) -> Passage:

@@ -164,8 +164,7 @@ PASSAGES = (
 def grounded_result(case_id: str, output: str, *, sources: bool = True) -> CaseResult:
     """A result scored by the real faithfulness metric against the retrieved passages."""
     from tuneloop.evaluate.metrics import EvalCase, build_metric
-    from tuneloop.knowledge.base import Hit, Passage
-    from tuneloop.prompts.retrieval import source_dicts
+    from tuneloop.text.retrieval import Hit, Passage, source_dicts
 
     given = tuple(
         Hit(Passage(text, "docs/gyeongbokgung.md", 0, len(text), line=line, title="경복궁"), s, i)

@@ -8,7 +8,7 @@ import pytest
 from tuneloop.errors import InvalidRequest
 from tuneloop.evaluate.metrics import EvalCase, build_metric
 from tuneloop.evaluate.metrics.grounding import check_sentences
-from tuneloop.knowledge.base import Hit, Passage
+from tuneloop.text.retrieval import Hit, Passage
 
 GYEONGBOKGUNG = (
     "운영 시간: 11~2월 09:00~17:00. 휴무일: 매주 화요일. 관람료: 성인 3,000원, "

@@ -10,9 +10,8 @@ from bs4 import BeautifulSoup
 
 from tuneloop.evaluate.metrics import EvalCase, build_metric
 from tuneloop.evaluate.report import report_html, summarize
-from tuneloop.knowledge.base import Hit, Passage
-from tuneloop.prompts.retrieval import source_dicts
 from tuneloop.store.eval_results import CaseResult, EvalRun
+from tuneloop.text.retrieval import Hit, Passage, source_dicts
 
 FEES = "관람료: 성인 3,000원. 한복 착용자는 무료입니다. 휴무일: 매주 화요일."
 HOURS = "관람 시간은 09:00~18:00입니다. <b>입장 마감</b>은 17:00입니다."

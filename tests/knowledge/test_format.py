@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tuneloop.knowledge.base import Hit, Passage
-from tuneloop.knowledge.format import format_sources
+from tuneloop.text.retrieval import Hit, Passage, format_sources
 
 
 def test_format_sources_numbers_from_one_with_where_suffix() -> None:

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from tuneloop.errors import PromptError, TuneloopError
+from tuneloop.knowledge import index_resolver
 from tuneloop.models.types import Message
-from tuneloop.prompts.chat import input_variable, prompted_messages, registered_prompt
+from tuneloop.prompts.chat import input_variable, registered_prompt
+from tuneloop.prompts.chat import prompted_messages as prompted_only
 from tuneloop.prompts.template import load_prompt
 from tuneloop.registry import Store
 
@@ -38,6 +40,13 @@ def prompt_path(tmp_path: Path) -> Path:
     path = tmp_path / "prompts" / "guide.yaml"
     path.write_text(PROMPT, encoding="utf-8")
     return path
+
+
+def prompted_messages(prompt, conversation, *, store=None, **kwargs):
+    """As the server and ``chat --prompt`` call it: with the knowledge component's resolver."""
+    return prompted_only(
+        prompt, conversation, indexes=index_resolver(prompt.base_dir, store), **kwargs
+    )
 
 
 def test_the_prompt_wraps_the_conversation_and_the_last_turn_is_rendered(prompt_path) -> None:

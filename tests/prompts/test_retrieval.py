@@ -8,10 +8,11 @@ import pytest
 
 from tuneloop.errors import PromptError
 from tuneloop.knowledge import BM25Retriever, Hit, Passage, build_index, resolve_documents
-from tuneloop.prompts.render import render
-from tuneloop.prompts.retrieval import index_resolver, source_dicts
+from tuneloop.knowledge.resolve import index_resolver
+from tuneloop.prompts.render import render as render_only
 from tuneloop.prompts.template import load_prompt
 from tuneloop.registry import Store
+from tuneloop.text.retrieval import source_dicts
 
 DOCS = {
     "gyeongbokgung.md": "# 경복궁\n\n경복궁은 1395년에 지은 조선의 법궁입니다.\n\n"
@@ -19,6 +20,19 @@ DOCS = {
     "namsan.md": "# 남산서울타워\n\n남산서울타워 전망대는 오전 10시에 문을 엽니다.\n",
     "bibimbap.md": "# 비빔밥\n\n비빔밥은 밥에 나물과 고추장을 비벼 먹는 음식입니다.\n",
 }
+
+
+def render(prompt, variables, *, indexes=None, **kwargs):
+    """Render as the CLI, eval stage and server do: with the knowledge component's resolver."""
+    return render_only(
+        prompt, variables, indexes=indexes or index_resolver(prompt.base_dir), **kwargs
+    )
+
+
+def test_a_retrieving_prompt_rendered_without_a_resolver_says_where_to_render_it(tmp_path):
+    path = _project(tmp_path, "{index: ../docs, k: 2}")
+    with pytest.raises(PromptError, match="nothing here can open knowledge indexes"):
+        render_only(load_prompt(path), {"question": "경복궁"})
 
 
 def _project(tmp_path: Path, retrieve: str) -> Path:

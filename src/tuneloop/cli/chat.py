@@ -136,10 +136,12 @@ def _prepare(
     """The messages to send for ``history`` (through ``template`` if any) and their sources."""
     if template is None:
         return history, []
+    from tuneloop.knowledge import index_resolver
     from tuneloop.prompts.chat import prompted_messages
-    from tuneloop.prompts.retrieval import source_dicts
+    from tuneloop.text.retrieval import source_dicts
 
-    chat = prompted_messages(template, history, variables=variables, store=store())
+    indexes = index_resolver(template.base_dir, store)
+    chat = prompted_messages(template, history, variables=variables, indexes=indexes)
     return chat.messages, source_dicts(chat.rendered.sources)
 
 

@@ -19,8 +19,8 @@ from tuneloop.cli.context import out, print_json, settings, store
 from tuneloop.cli.options import JsonOption
 
 if TYPE_CHECKING:
-    from tuneloop.knowledge.base import Hit
     from tuneloop.registry import IndexVersion
+    from tuneloop.text.retrieval import Hit
 
 __all__ = ["app", "build", "list_indexes", "search", "show"]
 

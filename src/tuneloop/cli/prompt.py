@@ -137,9 +137,10 @@ def _print_issues(file: Path, issues: list[Any]) -> None:
 @app.command("render")
 def render_cmd(ref: RefArg, var: VarOption = None, as_json: JsonOption = False) -> None:
     """Show the chat messages a prompt renders to (few-shot selection included)."""
+    from tuneloop.knowledge.resolve import index_resolver
     from tuneloop.prompts.render import render
-    from tuneloop.prompts.retrieval import index_resolver, source_dicts
     from tuneloop.prompts.runner import examples_for
+    from tuneloop.text.retrieval import source_dicts
 
     prompt = _resolve(ref)
     from tuneloop.prompts.render import resolve_variables
@@ -223,10 +224,12 @@ def _run_with_progress(
     prompt: PromptFile, model: ChatModel, cases: list[Any], params: Any, concurrency: int
 ) -> list[CaseResult]:
     from tuneloop.cli.progress import stage_progress
+    from tuneloop.knowledge import index_resolver
     from tuneloop.prompts.runner import run_cases
 
+    indexes = index_resolver(prompt.base_dir, store)
     if len(cases) == 1:
-        return run_cases(prompt, model, cases, params, concurrency=1, store=store)
+        return run_cases(prompt, model, cases, params, concurrency=1, indexes=indexes)
     import threading
 
     label = f"{prompt.name} → {model.name}"
@@ -248,7 +251,7 @@ def _run_with_progress(
             params,
             concurrency=concurrency,
             on_done=advance,
-            store=store,
+            indexes=indexes,
         )
 
 

@@ -219,11 +219,12 @@ def _attach_context(
 ) -> dict[str, list[Example]]:
     """The context step: passages from the ingested documents' files (cited relative to the
     pipeline file, like the pairs' sources), BM25 over them, then every split's pairs."""
+    from tuneloop.data.passages import DocumentSet, load_passages
     from tuneloop.data.qa.context import ContextOptions, attach_context, heldout_passages
     from tuneloop.data.records import Document
     from tuneloop.data.tokenstats import EstimateCounter, TokenCounter
     from tuneloop.data.validate import _counter_for
-    from tuneloop.knowledge import BM25Retriever, DocumentSet, load_passages
+    from tuneloop.text.bm25 import BM25Retriever
 
     files = sorted({r.source.path for r in records if isinstance(r, Document) and r.source})
     if not files:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop.errors import InvalidRecord, InvalidRequest
-from tuneloop.knowledge.base import Hit, Passage
+from tuneloop.text.retrieval import Hit, Passage
 
 __all__ = [
     "CALIBRATION_SETS",

@@ -62,8 +62,8 @@ from tuneloop.errors import (
 )
 from tuneloop.evaluate.cache import CachedResponse, ResponseCache, cache_key
 from tuneloop.models.types import Completion, Message, SamplingParams
-from tuneloop.prompts.retrieval import source_dicts
 from tuneloop.store.eval_results import CaseResult, EvalRun
+from tuneloop.text.retrieval import source_dicts
 
 if TYPE_CHECKING:
     from tuneloop.evaluate.metrics.base import EvalCase, Metric, MetricContext, Score

@@ -45,11 +45,10 @@ from tuneloop.yamlfile import YamlDocument, load_yaml, parse_yaml, validate_yaml
 
 if TYPE_CHECKING:
     from tuneloop.evaluate.metrics.base import EvalCase
-    from tuneloop.knowledge.base import Hit
     from tuneloop.models.types import SamplingParams
-    from tuneloop.prompts.retrieval import IndexResolver
     from tuneloop.prompts.template import PromptFile
     from tuneloop.registry import Store
+    from tuneloop.text.retrieval import Hit, IndexResolver
 
 __all__ = [
     "CaseSpec",
@@ -380,7 +379,7 @@ class Suite:
         out = []
         indexes = None
         if self.prompt is not None:
-            from tuneloop.prompts.retrieval import index_resolver
+            from tuneloop.knowledge.resolve import index_resolver
 
             indexes = index_resolver(self.prompt.base_dir, store)
         for case in self.cases:

@@ -14,12 +14,16 @@ process.
 
 from __future__ import annotations
 
+from tuneloop.data.passages import DocumentSet, load_passages, resolve_documents
 from tuneloop.knowledge.answer import RetrievalModel
-from tuneloop.knowledge.base import Hit, Passage, Retriever, passage_id
-from tuneloop.knowledge.bm25 import BM25Retriever
 from tuneloop.knowledge.index import build_index, open_retriever
-from tuneloop.knowledge.passages import DocumentSet, load_passages, resolve_documents
+from tuneloop.knowledge.resolve import index_resolver
+from tuneloop.text.bm25 import BM25Retriever
+from tuneloop.text.retrieval import Hit, Passage, Retriever, passage_id
 
+# The retrieval types and document loading live below this component (``text.retrieval``,
+# ``text.bm25``, ``data.passages``) so the data stage and prompts can use them without a cycle;
+# they are re-exported here as the knowledge API a user reaches for.
 __all__ = [
     "BM25Retriever",
     "DocumentSet",
@@ -28,6 +32,7 @@ __all__ = [
     "RetrievalModel",
     "Retriever",
     "build_index",
+    "index_resolver",
     "load_passages",
     "open_retriever",
     "passage_id",

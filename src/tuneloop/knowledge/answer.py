@@ -5,7 +5,7 @@ in the project's own documents. Any metric that scores this model close to a rea
 overlap with the documents, not understanding (see docs/eval.md, "Trivial baselines").
 
 The query is the conversation's last user message; the answer is the text of the top passage from
-the :class:`~tuneloop.knowledge.base.Retriever` — empty when no passage shares a term with the
+the :class:`~tuneloop.text.retrieval.Retriever` — empty when no passage shares a term with the
 question — cut at ``max_tokens`` words and at stop sequences like every other answer.
 """
 
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tuneloop.knowledge.base import Hit, Retriever
 from tuneloop.models.canned import CannedReplyModel, last_user_message
 from tuneloop.models.types import Message
+from tuneloop.text.retrieval import Hit, Retriever
 
 __all__ = ["RetrievalModel"]
 

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuneloop.knowledge.bm25 import BM25Retriever
-from tuneloop.knowledge.passages import load_passages, resolve_documents
+from tuneloop.data.passages import load_passages, resolve_documents
+from tuneloop.text.bm25 import BM25Retriever
 
 if TYPE_CHECKING:
     from tuneloop.config import Settings

@@ -1,7 +1,7 @@
 """Building versioned knowledge indexes, and opening one as a retriever.
 
 ``build_index`` turns documents (read by the data stage's readers and cut by its chunker, exactly
-as :func:`~tuneloop.knowledge.passages.load_passages` does) into the next version of a named index
+as :func:`~tuneloop.data.passages.load_passages` does) into the next version of a named index
 in the registry (:mod:`tuneloop.registry.indexes`). It is incremental: each document is hashed
 first; unchanged documents (same sha256, same chunking settings and method as the latest version)
 keep their passages and BM25 terms from that version, only added or changed documents are read,
@@ -28,18 +28,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tuneloop.errors import ConfigError
-from tuneloop.jsonlines import iter_objects
-from tuneloop.knowledge.base import Passage, Retriever, passage_id
-from tuneloop.knowledge.bm25 import METHOD, BM25Retriever, passage_terms
-from tuneloop.knowledge.passages import (
+from tuneloop.data.passages import (
     DEFAULT_OVERLAP_CHARS,
     DEFAULT_PASSAGE_CHARS,
     DocumentSet,
     load_passages,
     resolve_documents,
 )
+from tuneloop.errors import ConfigError
+from tuneloop.jsonlines import iter_objects
 from tuneloop.registry.indexes import lineage_hash
+from tuneloop.text.bm25 import METHOD, BM25Retriever, passage_terms
+from tuneloop.text.retrieval import Passage, Retriever, passage_id
 
 if TYPE_CHECKING:
     from tuneloop.registry import IndexVersion, Store

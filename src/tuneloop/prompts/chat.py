@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 from tuneloop.errors import PromptError
 from tuneloop.models.types import Message
 from tuneloop.prompts.render import Rendered, render
-from tuneloop.prompts.retrieval import index_resolver
 from tuneloop.prompts.runner import examples_for
 from tuneloop.prompts.template import PromptFile, parse_prompt
+from tuneloop.text.retrieval import IndexResolver
 
 if TYPE_CHECKING:
     from tuneloop.registry import Store
@@ -76,7 +76,7 @@ def prompted_messages(
     conversation: Sequence[Message],
     *,
     variables: Mapping[str, Any] | None = None,
-    store: Store | None = None,
+    indexes: IndexResolver | None = None,
 ) -> PromptedChat:
     """Apply ``prompt`` to ``conversation`` (whose last message must be the user's)."""
     if not conversation or conversation[-1].role != "user":
@@ -87,9 +87,7 @@ def prompted_messages(
     given = dict(variables or {})
     given[input_variable(prompt, given)] = conversation[-1].content
     examples = examples_for(prompt, given)
-    rendered = render(
-        prompt, given, examples=examples, indexes=index_resolver(prompt.base_dir, store)
-    )
+    rendered = render(prompt, given, examples=examples, indexes=indexes)
     *head, last = rendered.messages
     earlier = [m for m in conversation[:-1] if m.role not in {"system", "developer"}]
     return PromptedChat([*head, *earlier, last], rendered)

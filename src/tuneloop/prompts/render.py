@@ -9,7 +9,7 @@ instead of an empty string silently sent to the model.
 Retrieved context (a ``retrieve`` item) is searched with the question — the rendered user
 message unless the item names a ``query`` — and inserted as numbered sources,
 ``[1] text (docs/gyeongbokgung.md:12)``, numbered across all such items in order, in the format
-of :func:`tuneloop.knowledge.format.format_sources` (the one training data uses, so a model tuned
+of :func:`tuneloop.text.retrieval.format_sources` (the one training data uses, so a model tuned
 on context-aware examples sees its sources at serving time as it saw them in training). The hits
 come back on :class:`Rendered` (``sources``, ``index_hashes``), so ``prompt run``, ``chat``, the
 eval runner and the server — which all render here — can show and store what each answer was
@@ -28,14 +28,13 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from tuneloop.errors import PromptError
-from tuneloop.knowledge.format import format_sources
 from tuneloop.models.types import Message
-from tuneloop.prompts.retrieval import IndexResolver, index_resolver
 from tuneloop.prompts.template import ContextItem, Example, PromptFile, RetrieveSpec, Variable
 from tuneloop.text.korean import has_hangul
+from tuneloop.text.retrieval import IndexResolver, Retriever, format_sources
 
 if TYPE_CHECKING:
-    from tuneloop.knowledge.base import Hit
+    from tuneloop.text.retrieval import Hit
 
 __all__ = [
     "Rendered",
@@ -294,6 +293,14 @@ def user_text(prompt: PromptFile, variables: Mapping[str, Any] | None = None) ->
     return _render_text(prompt, prompt.template.user, values, "user")
 
 
+def _cannot_retrieve(ref: str) -> Retriever:
+    raise PromptError(
+        f"This prompt retrieves from {ref!r}, but nothing here can open knowledge indexes.",
+        hint="Render it through a command that retrieves (`tuneloop prompt render/run`, "
+        "`tuneloop chat --prompt`, `tuneloop eval run`, the server).",
+    )
+
+
 def render(
     prompt: PromptFile,
     variables: Mapping[str, Any] | None = None,
@@ -304,9 +311,9 @@ def render(
     """Render messages: system (+ context + output hint), few-shot pairs, then the user turn.
 
     ``examples`` replaces the file's static examples (dynamic few-shot passes its selection).
-    ``indexes`` opens ``retrieve`` items' indexes; the default resolves documents paths relative
-    to the prompt file only (pass :func:`~tuneloop.prompts.retrieval.index_resolver` with the
-    project's store for registered indexes).
+    ``indexes`` opens ``retrieve`` items' indexes: the caller passes
+    :func:`tuneloop.knowledge.index_resolver` (prompts never import the knowledge component);
+    without one, a prompt that retrieves is a :class:`~tuneloop.errors.PromptError`.
     """
     t = prompt.template
     values = resolve_variables(prompt, variables or {})
@@ -316,7 +323,7 @@ def render(
     parts = [system] if system else []
     found: list[Hit] = []
     hashes: dict[str, str] = {}
-    resolver = indexes or index_resolver(prompt.base_dir)
+    resolver = indexes or _cannot_retrieve
     context = _context_text(prompt, values, user, resolver, found, hashes, korean)
     if context:
         heading = "참고 자료" if korean else "Context"

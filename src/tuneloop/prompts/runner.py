@@ -20,11 +20,11 @@ from tuneloop.models.base import ChatModel
 from tuneloop.models.types import SamplingParams
 from tuneloop.prompts.cases import Case
 from tuneloop.prompts.render import render, user_text
-from tuneloop.prompts.retrieval import IndexResolver, index_resolver, source_dicts
 from tuneloop.prompts.template import PromptFile, PromptParams
+from tuneloop.text.retrieval import IndexResolver, source_dicts
 
 if TYPE_CHECKING:
-    from tuneloop.registry import Store
+    pass
 
 __all__ = ["CaseResult", "examples_for", "merge_params", "run_case", "run_cases"]
 
@@ -153,12 +153,12 @@ def run_cases(
     *,
     concurrency: int = 4,
     on_done: Callable[[CaseResult], None] | None = None,
-    store: Store | Callable[[], Store] | None = None,
+    indexes: IndexResolver | None = None,
 ) -> list[CaseResult]:
     """Run every case (at most ``concurrency`` at once); results come back in input order.
 
-    ``store`` opens registered knowledge indexes a ``retrieve`` context names."""
+    ``indexes`` opens the knowledge indexes a ``retrieve`` context names
+    (:func:`tuneloop.knowledge.index_resolver`)."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    indexes = index_resolver(prompt.base_dir, store)
     return asyncio.run(_run_all(prompt, model, cases, params, concurrency, on_done, indexes))

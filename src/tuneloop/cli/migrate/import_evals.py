@@ -39,7 +39,7 @@ def import_evals(
         Path | None,
         typer.Option(
             "--items",
-            help="The eval's data (JSONL of {\"item\": …} rows or plain objects; samples JSONL "
+            help='The eval\'s data (JSONL of {"item": …} rows or plain objects; samples JSONL '
             "for a registry eval); for one eval.",
         ),
     ] = None,

@@ -2,7 +2,7 @@
 with the passages a retriever would give it, so the model learns to answer *from* them.
 
 Why: a 135M model cannot memorise a city, but it can learn to read. So each generated Q/A pair's
-user turn carries ``k`` numbered sources (:func:`tuneloop.knowledge.format.format_sources`, the
+user turn carries ``k`` numbered sources (:func:`tuneloop.text.retrieval.format_sources`, the
 format prompts use at serving time): the **gold** passage the answer came from plus BM25
 distractors for the question, shuffled (seeded per example) so the answer is not always [1];
 the answer cites the gold source (``… [2]``). A share (``unanswerable``) of examples lose their
@@ -37,8 +37,7 @@ from tuneloop.data.qa.grounding import DEFAULT_THRESHOLD, assess
 from tuneloop.data.qa.rules import is_korean
 from tuneloop.data.records import Example
 from tuneloop.data.tokenstats import EstimateCounter, TokenCounter
-from tuneloop.knowledge.base import Hit, Passage, Retriever
-from tuneloop.knowledge.format import format_sources
+from tuneloop.text.retrieval import Hit, Passage, Retriever, format_sources
 
 __all__ = [
     "ContextOptions",

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from tuneloop.errors import InvalidRequest
-from tuneloop.knowledge.base import Hit
+from tuneloop.text.retrieval import Hit
 
 if TYPE_CHECKING:
     from tuneloop.models.base import ChatModel

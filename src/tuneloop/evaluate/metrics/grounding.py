@@ -51,7 +51,7 @@ from typing import Any
 
 from tuneloop.evaluate.metrics.analysis import Unit, analyse, is_question, normalise, sentences
 from tuneloop.evaluate.metrics.base import Category, EvalCase, MetricContext, Params, Score
-from tuneloop.knowledge.base import Hit
+from tuneloop.text.retrieval import Hit
 
 __all__ = [
     "CLAIM_WORDS",

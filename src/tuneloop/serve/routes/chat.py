@@ -79,12 +79,14 @@ def _prompted(
     ext: TuneloopRequest, messages: list[Message], settings: Settings, store: Store
 ) -> tuple[list[Message], TuneloopResponse, PromptParams]:
     """Apply the registered prompt ``ext`` names (blocking: database and index reads)."""
+    from tuneloop.knowledge import index_resolver
     from tuneloop.prompts.chat import prompted_messages, registered_prompt
     from tuneloop.prompts.resolve import prompts_dir
-    from tuneloop.prompts.retrieval import source_dicts
+    from tuneloop.text.retrieval import source_dicts
 
     prompt, ref = registered_prompt(ext.prompt, store, prompts_dir(settings))
-    chat = prompted_messages(prompt, messages, variables=ext.variables, store=store)
+    indexes = index_resolver(prompt.base_dir, store)
+    chat = prompted_messages(prompt, messages, variables=ext.variables, indexes=indexes)
     sources = [Source(**s) for s in source_dicts(chat.rendered.sources)]
     return chat.messages, TuneloopResponse(prompt=ref, sources=sources), prompt.template.params
 

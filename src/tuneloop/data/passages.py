@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tuneloop.config import KnowledgeSettings
 from tuneloop.errors import ConfigError
-from tuneloop.knowledge.base import Passage, passage_id
+from tuneloop.text.retrieval import Passage, passage_id
 
 __all__ = [
     "DEFAULT_OVERLAP_CHARS",

@@ -1,4 +1,8 @@
-"""Which retriever a prompt's ``retrieve: {index: REF}`` names, and sources as plain data.
+"""Which retriever a prompt's ``retrieve: {index: REF}`` names.
+
+Prompts never import this component (the data stage runs prompts, and indexes are built from the
+data stage's readers, so ``prompts → knowledge → data → prompts`` would be a cycle): whoever
+renders a retrieving prompt — the CLI, the eval stage, the server — passes the resolver made here.
 
 A reference is either a **registered index** (``seoul-docs``, ``seoul-docs@3``,
 ``seoul-docs@production``), opened through the knowledge component's
@@ -10,30 +14,23 @@ glob characters or a ``/``, is a documents path; anything else (``@`` included) 
 The in-memory indexes are cached per set of files (path, size, mtime), so rendering a suite of
 300 cases builds one index, and an edited document is re-read. Registered indexes are cached by
 ``open_retriever`` itself (per version).
-
-:func:`source_dicts` is the one JSON shape of "the sources an answer was given", shared by the
-server's ``tuneloop.sources`` field, stored eval results and prompt-run results, and the CLI.
 """
 
 from __future__ import annotations
 
 import glob
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING
 
 from tuneloop.errors import ConfigError, PromptError, TuneloopError
+from tuneloop.text.retrieval import IndexResolver, Retriever
 
 if TYPE_CHECKING:
-    from tuneloop.knowledge.base import Hit, Retriever
     from tuneloop.registry import Store
 
-__all__ = ["IndexResolver", "index_resolver", "source_dicts"]
-
-IndexResolver: TypeAlias = "Callable[[str], Retriever]"
-"""Turns the ``index`` of a ``retrieve`` context item into a retriever (errors are
-:class:`~tuneloop.errors.TuneloopError`)."""
+__all__ = ["index_resolver"]
 
 _LOCK = threading.Lock()
 _BUILT: dict[tuple[tuple[str, int, int], ...], Retriever] = {}
@@ -47,7 +44,8 @@ def _is_path(ref: str, base: Path) -> bool:
 
 
 def _documents(ref: str, base: Path) -> Retriever:
-    from tuneloop.knowledge import BM25Retriever, load_passages, resolve_documents
+    from tuneloop.data.passages import load_passages, resolve_documents
+    from tuneloop.text.bm25 import BM25Retriever
 
     found = resolve_documents([ref], base, where=f"retrieve index {ref!r}")
     key = tuple(
@@ -78,7 +76,7 @@ def _registered(ref: str, store: Store | Callable[[], Store] | None) -> Retrieve
             "relative to the prompt file (`index: ../docs`). Build indexes with "
             "`tuneloop index build`.",
         )
-    from tuneloop.knowledge import open_retriever
+    from tuneloop.knowledge.index import open_retriever
 
     return open_retriever(store, ref)
 
@@ -100,28 +98,3 @@ def index_resolver(base: Path, store: Store | Callable[[], Store] | None = None)
             raise PromptError(f"retrieve: {exc.message}", hint=exc.hint) from exc
 
     return resolve
-
-
-def source_dicts(hits: Sequence[Hit]) -> list[dict[str, Any]]:
-    """``[{"id": 1, "source": "docs/x.md", "line": 12, "score": 3.2, "text": …}, …]``.
-
-    ``id`` is the number the model saw (``[1]``); ``passage_id`` is the index's stable passage id
-    when it has one.
-    """
-    out: list[dict[str, Any]] = []
-    for number, hit in enumerate(hits, start=1):
-        passage = hit.passage
-        entry: dict[str, Any] = {
-            "id": number,
-            "source": passage.source,
-            "line": passage.line,
-            "start": passage.start,
-            "end": passage.end,
-            "score": round(float(hit.score), 4),
-            "text": passage.text,
-        }
-        passage_id = getattr(passage, "id", None)
-        if passage_id is not None:
-            entry["passage_id"] = passage_id
-        out.append(entry)
-    return out

@@ -1,4 +1,4 @@
-"""BM25 over Kiwi content morphemes: the first :class:`~tuneloop.knowledge.base.Retriever`.
+"""BM25 over Kiwi content morphemes: the first :class:`~tuneloop.text.retrieval.Retriever`.
 
 Why content morphemes (nouns, verb and adjective stems, numbers, Latin words — the same unit as
 the ``bm25`` few-shot selector): Korean glues particles and endings to words, so 경복궁은 and
@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from tuneloop.knowledge.base import Hit, Passage
 from tuneloop.text.korean import content_tokens, content_tokens_many
+from tuneloop.text.retrieval import Hit, Passage
 
 __all__ = ["METHOD", "BM25Retriever", "passage_terms"]
 
