@@ -186,7 +186,11 @@ def _delta(
     confidence: float,
     tie_margin: float,
 ) -> MetricDelta:
-    scored = [(ra.scores[metric], rb.scores[metric]) for ra, rb in pairs if _both(ra, rb, metric)]
+    scored = [
+        (float(ra.scores[metric]), float(rb.scores[metric]))
+        for ra, rb in pairs
+        if _both(ra, rb, metric)
+    ]
     diffs = [b - a for a, b in scored]
     result = paired_bootstrap(diffs, resamples=resamples, seed=seed, confidence=confidence)
     n = len(scored)
@@ -209,7 +213,12 @@ def _delta(
 
 
 def _both(a: CaseResult, b: CaseResult, metric: str) -> bool:
-    return a.error is None and b.error is None and metric in a.scores and metric in b.scores
+    return (
+        a.error is None
+        and b.error is None
+        and a.score(metric) is not None
+        and b.score(metric) is not None
+    )
 
 
 def _model_identity(a: EvalRun, b: EvalRun) -> tuple[object, object]:

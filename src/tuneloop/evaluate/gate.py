@@ -148,8 +148,9 @@ def _fmt(value: float) -> str:
 def _value(result: CaseResult, metric: str, errors_as_failures: bool) -> float | None:
     """The case's score on ``metric``; 0 for an errored case that would have been scored on it
     (its details name the metric — or name none, in runs stored before they did)."""
-    if metric in result.scores:
-        return result.scores[metric]
+    value = result.score(metric)
+    if value is not None:
+        return value
     errored = errors_as_failures and result.error is not None
     if errored and (metric in result.details or not result.details):
         return 0.0

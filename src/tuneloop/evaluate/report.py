@@ -303,7 +303,7 @@ def _case_passed(result: CaseResult, metric: str, threshold: float) -> bool:
 
 
 def _metric_stats(run: EvalRun, metric: str, threshold: float) -> MetricStats:
-    scored = [r for r in run.results if metric in r.scores]
+    scored = [r for r in run.results if r.score(metric) is not None]
     values = [r.scores[metric] for r in scored]
     passed = sum(_case_passed(r, metric, threshold) for r in scored)
     nan = math.nan
@@ -324,7 +324,7 @@ def _tag_stats(run: EvalRun, tag: str) -> TagStats:
     cases = [r for r in run.results if tag in r.tags]
     means, counts = {}, {}
     for metric in run.metrics:
-        values = [r.scores[metric] for r in cases if metric in r.scores]
+        values = [v for r in cases if (v := r.score(metric)) is not None]
         means[metric] = _mean(values)
         counts[metric] = len(values)
     return TagStats(
@@ -417,7 +417,7 @@ def summarize(
     strengths, weaknesses = _extremes(metrics, tags)
     worst_cases: tuple[CaseResult, ...] = ()
     if chosen is not None:
-        scored = [r for r in run.results if chosen in r.scores]
+        scored = [r for r in run.results if r.score(chosen) is not None]
         scored.sort(key=lambda r: (r.scores[chosen], r.case_id))
         worst_cases = tuple(scored[:worst])
     return RunReport(

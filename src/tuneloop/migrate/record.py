@@ -58,6 +58,7 @@ from tuneloop.data.records import SkipReport
 from tuneloop.data.tokenstats import inference_price, openai_counter
 from tuneloop.errors import (
     BackendError,
+    ContextWindowExceeded,
     DataError,
     InvalidRecord,
     InvalidRequest,
@@ -745,7 +746,7 @@ class _Run:
                     return None
                 self.pacer.pause(exc.retry_after)
                 continue
-            except InvalidRequest as exc:
+            except (InvalidRequest, ContextWindowExceeded) as exc:  # this prompt refused: skip it
                 with self._lock:
                     self.failures.append(Failure(request.id, request.prompt.where, exc.message))
                 return None

@@ -44,6 +44,15 @@ class CaseResult:
     error: str | None = None
     sources: list[dict[str, Any]] = field(default_factory=list)
 
+    def score(self, metric: str) -> float | None:
+        """The case's score on ``metric``, or ``None`` when it has none or the metric *skipped*
+        it (``details[metric]["skipped"]``: not applicable — English text for a Korean spacing
+        metric, no sources for ``faithfulness``). A skip is stored as 1.0 so it never fails a
+        case, but it is not evidence either way, so means, intervals and gates leave it out."""
+        if metric not in self.scores or "skipped" in self.details.get(metric, {}):
+            return None
+        return self.scores[metric]
+
     @property
     def question(self) -> str:
         """The last user message (what a report shows as the input)."""
@@ -90,8 +99,8 @@ class EvalRun:
         return dict(found) if isinstance(found, dict) else None
 
     def scores(self, metric: str) -> list[float]:
-        """The metric's scores of the cases that have one (errored cases have none)."""
-        return [r.scores[metric] for r in self.results if metric in r.scores]
+        """The metric's scores of the cases it judged (errored and skipped cases have none)."""
+        return [v for r in self.results if (v := r.score(metric)) is not None]
 
     def mean(self, metric: str) -> float:
         """Mean score of ``metric``; NaN when no case has it."""
