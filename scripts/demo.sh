@@ -102,6 +102,14 @@ $BIN/tuneloop models history seoul-guide
 $BIN/tuneloop eval report "$TUNED_RUN" -o "$PROJECT/eval-report.html"
 echo "report: $PROJECT/eval-report.html (open it in a browser)"
 
+step "9. Grounded answers: a versioned index of the documents, and a prompt that retrieves from it"
+# The passages that best match the question are given to the model as numbered sources, and the
+# answer lists them. (Training the model to use them well is the next step: issue 11.)
+$BIN/tuneloop index build examples/seoul-travel/docs --name seoul-docs
+$BIN/tuneloop index search "남산서울타워 가는 방법 알려 주세요." --index seoul-docs -k 2
+$BIN/tuneloop chat --prompt examples/seoul-travel/prompts/seoul-grounded.yaml \
+  -m "남산서울타워 가는 방법 알려 주세요." --max-tokens 60 --temperature 0
+
 step "Done"
 echo "The whole loop ran: prompts → data → eval beside baselines → fine-tune → eval → compare → gate →"
 echo "promote (or a recorded refusal). Longer training (\`tuneloop train run examples/seoul-travel/train.yaml\`)"

@@ -109,3 +109,24 @@ def test_chat_refuses_system_with_prompt(grounded: Path, invoke) -> None:
     )  # fmt: skip
     assert result.exit_code != 0
     assert "contradict" in str(result.exception)
+
+
+@pytest.mark.slow
+def test_the_samples_grounded_prompt_answers_from_the_sample_index(project: Path, invoke) -> None:
+    seoul = Path(__file__).resolve().parents[2] / "examples" / "seoul-travel"
+    assert invoke("--project", project, "models", "add", "echo", "--backend", "echo").exit_code == 0
+    built = invoke("--project", project, "index", "build", seoul / "docs", "--name", "seoul-docs")
+    assert built.exit_code == 0, built.output
+    lint = invoke("--project", project, "prompt", "lint", seoul / "prompts" / "seoul-grounded.yaml")
+    assert lint.exit_code == 0, lint.output
+
+    result = invoke(
+        "--project", project, "chat", "--model", "echo",
+        "--prompt", seoul / "prompts" / "seoul-grounded.yaml",
+        "-m", "남산서울타워 가는 방법 알려 주세요.", "--json",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [s["id"] for s in data["sources"]] == [1, 2]
+    assert data["sources"][0]["source"] == "docs/n-seoul-tower.html"
