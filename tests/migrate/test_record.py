@@ -339,3 +339,22 @@ def test_an_answer_without_choices_stops_the_run_instead_of_losing_a_worker(tmp_
 
     assert "run the same command again" in (caught.value.hint or "")
     assert golden_lines(golden_paths(tmp_path, "limits")[1]) == []
+
+
+def test_personal_information_is_redacted_before_the_golden_file_is_written(tmp_path, play):
+    settings = make_project(tmp_path / "empty")
+    questions = tmp_path / "pii.jsonl"
+    questions.write_text(
+        json.dumps({"question": "예약자 번호 010-2345-6789 로 확인해 주세요."}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    with Store.from_settings(settings) as store:
+        _record((settings.project_dir, store), play, ref=FT_ID, prompt_files=(questions,))
+
+    path = golden_paths(settings.project_dir, "seoul-guide")[1]
+    text = path.read_text(encoding="utf-8")
+    assert "010-2345-6789" not in text
+    [line] = golden_lines(path)
+    user, answer = line["messages"][-2]["content"], line["messages"][-1]["content"]
+    assert "<PHONE>" in user and "<PHONE>" in answer  # the echo upstream said it back

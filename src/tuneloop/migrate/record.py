@@ -76,6 +76,7 @@ from tuneloop.migrate.prompts import (
 )
 from tuneloop.migrate.pull import dataset_name, find_source
 from tuneloop.registry.refs import check_name, parse_data_ref
+from tuneloop.safety.storage import redact_for_storage
 
 if TYPE_CHECKING:
     from tuneloop.evaluate.suite import PromptResolver
@@ -382,10 +383,13 @@ def _line(request: _Request, completion: Any, latency_ms: float, retries: int) -
     usage = completion.usage.model_dump(exclude_none=True) if completion.usage else {}
     line: dict[str, Any] = {
         "id": request.id,
-        "messages": [
-            *request.body["messages"],
-            {"role": "assistant", "content": choice.message.content or ""},
-        ],
+        # PII is redacted before anything is stored (the request itself went out as written).
+        "messages": redact_for_storage(
+            [
+                *request.body["messages"],
+                {"role": "assistant", "content": choice.message.content or ""},
+            ]
+        ),
         "tags": list(request.prompt.tags),
         "source_model": request.body["model"],
         "params": {k: v for k, v in request.body.items() if k != "messages"},
